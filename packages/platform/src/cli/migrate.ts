@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Applies one service's migrations: `ticket-migrate <schema> <migrations-folder>`.
+// Reads DATABASE_URL (default: the local server); creates that database first when it is missing,
+// which is what a local run wants and harmless in production where it exists.
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { commonConfig, loadConfig } from '../config.ts';
+import { ensureDatabaseExists, migrateSchema } from '../db/migrate.ts';
+
+const { positionals } = parseArgs({ allowPositionals: true });
+const [schema, folder] = positionals;
+if (!schema || !folder) {
+  console.error('usage: ticket-migrate <schema> <migrations-folder>');
+  process.exit(2);
+}
+
+try {
+  const { DATABASE_URL } = loadConfig({ DATABASE_URL: commonConfig.DATABASE_URL });
+  await ensureDatabaseExists(DATABASE_URL);
+  await migrateSchema({ url: DATABASE_URL, schema, migrationsFolder: resolve(folder) });
+  console.log(`migrated schema ${schema} (${redact(DATABASE_URL)})`);
+} catch (error) {
+  console.error(`migrating schema ${schema} failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+
+function redact(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+
+/**
+ * Config is read from the environment once, at start-up, through one zod schema per service.
+ * Every bad or missing variable is reported in one message so an operator fixes them all at once.
+ */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+type EnvShape = Record<string, z.ZodType>;
+
+export function loadConfig<Shape extends EnvShape>(
+  shape: Shape,
+  env: Record<string, string | undefined> = process.env,
+): z.infer<z.ZodObject<Shape>> {
+  const result = z.object(shape).safeParse(withoutEmptyValues(env));
+  if (result.success) return result.data;
+  throw new ConfigError(result.error.issues.map(describeIssue));
+}
+
+/** `FOO=` in a .env file means "not set": let the default apply instead of failing validation. */
+function withoutEmptyValues(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''),
+  );
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const variable = issue.path.join('.');
+  return issue.code === 'invalid_type' && issue.input === undefined
+    ? `${variable}: required but not set`
+    : `${variable}: ${issue.message}`;
+}
+
+/** Reusable variable types; each service composes its schema from these. */
+export const env = {
+  port: (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback),
+  positiveInt: (fallback: number) => z.coerce.number().int().positive().default(fallback),
+  boolean: (fallback: boolean) =>
+    z
+      .enum(['true', 'false', '1', '0'])
+      .default(fallback ? 'true' : 'false')
+      .transform((value) => value === 'true' || value === '1'),
+  url: (fallback?: string) => (fallback === undefined ? z.url() : z.url().default(fallback)),
+  /** Comma-separated list, e.g. `KAFKA_BROKERS=host1:9092,host2:9092`. */
+  list: (fallback: string) =>
+    z
+      .string()
+      .default(fallback)
+      .transform((value) =>
+        value
+          .split(',')
+          .map((item) => item.trim())
+          .filter((item) => item.length > 0),
+      )
+      .pipe(z.array(z.string()).min(1)),
+  logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+};
+
+/** The variables every service shares: where Postgres and Kafka are, and how to log. */
+export const commonConfig = {
+  DATABASE_URL: env.url('postgres://postgres@127.0.0.1:5432/ticket'),
+  DATABASE_POOL_SIZE: env.positiveInt(10),
+  KAFKA_BROKERS: env.list('127.0.0.1:9092'),
+  LOG_LEVEL: env.logLevel(),
+  LOG_PRETTY: env.boolean(false),
+  /** Apply this service's migrations before serving (off in production, where a migration job runs first). */
+  MIGRATE_ON_START: env.boolean(false),
+};

@@ -1,0 +1,49 @@
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import postgres, { type Sql } from 'postgres';
+import type { Logger } from '../logger.ts';
+
+export type { PostgresJsDatabase };
+export type Database<Schema extends Record<string, unknown> = Record<string, never>> = PostgresJsDatabase<Schema> & {
+  $client: Sql;
+};
+
+/** A database or a transaction on it: the unit of work a repository writes through. */
+// biome-ignore lint/suspicious/noExplicitAny: drizzle's transaction types differ only in their schema parameters.
+export type Executor = PgDatabase<PgQueryResultHKT, any, any>;
+
+export interface DatabaseOptions<Schema extends Record<string, unknown>> {
+  url: string;
+  /** Drizzle table definitions, for the relational query API. */
+  schema?: Schema;
+  poolSize?: number;
+  /** Shown in pg_stat_activity, so an operator sees which service holds a connection. */
+  applicationName: string;
+  logger?: Logger;
+}
+
+export function createDatabase<Schema extends Record<string, unknown> = Record<string, never>>(
+  options: DatabaseOptions<Schema>,
+): Database<Schema> {
+  const client = postgres(options.url, {
+    max: options.poolSize ?? 10,
+    connection: { application_name: options.applicationName },
+    // Postgres NOTICEs (e.g. "schema already exists, skipping") are noise in service logs.
+    onnotice: (notice) => options.logger?.debug({ notice: notice.message }, 'postgres notice'),
+  });
+  return drizzle({ client, ...(options.schema ? { schema: options.schema } : {}) }) as Database<Schema>;
+}
+
+export async function closeDatabase(db: Database<Record<string, unknown>>, timeoutSeconds = 5): Promise<void> {
+  await db.$client.end({ timeout: timeoutSeconds });
+}
+
+/** True when Postgres answers; health checks use it. */
+export async function isDatabaseReachable(db: Database<Record<string, unknown>>): Promise<boolean> {
+  try {
+    await db.$client`select 1`;
+    return true;
+  } catch {
+    return false;
+  }
+}

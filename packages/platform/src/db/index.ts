@@ -1,0 +1,4 @@
+export * from './client.ts';
+export * from './columns.ts';
+export * from './migrate.ts';
+export * from './tables.ts';

@@ -1,0 +1,91 @@
+import type { ServerMiddleware } from 'nice-grpc-common';
+import { HealthState } from 'nice-grpc-server-health';
+import { isAbortError } from './error-middleware.ts';
+
+export type ServingStatus = 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
+
+/**
+ * The status `grpc.health.v1.Health` reports. Service `''` is the server as a whole (what `grpc-health-probe`
+ * and Kubernetes ask by default); each added service also has its own entry, named by its full name.
+ */
+export interface GrpcHealth {
+  /** Without a name: the whole server and every added service. */
+  setServing(service?: string): void;
+  /** Without a name: the whole server and every added service. */
+  setNotServing(service?: string): void;
+  status(service?: string): ServingStatus;
+}
+
+/** @internal the server keeps the state and tells it which services exist. */
+export interface HealthRegistry extends GrpcHealth {
+  readonly state: HealthState;
+  register(service: string): void;
+}
+
+export function createHealthRegistry(): HealthRegistry {
+  const state = HealthState();
+  const services = new Set<string>();
+  const setAll = (status: 'healthy' | 'unhealthy', service: string | undefined): void => {
+    for (const name of service === undefined ? ['', ...services] : [service]) state.setStatus(status, name);
+  };
+  return {
+    state,
+    register(service) {
+      services.add(service);
+      // A service added while the server is marked NOT_SERVING must not report SERVING on its own.
+      state.setStatus(state.getStatus(''), service);
+    },
+    setServing: (service) => setAll('healthy', service),
+    setNotServing: (service) => setAll('unhealthy', service),
+    status(service = '') {
+      const status = state.getStatus(service);
+      return status === 'healthy' ? 'SERVING' : status === 'unhealthy' ? 'NOT_SERVING' : 'SERVICE_UNKNOWN';
+    },
+  };
+}
+
+export interface StreamTerminator {
+  /** Gives calls `context.abortOnTerminate()`, which `HealthServiceImpl`'s Watch calls. */
+  middleware: ServerMiddleware<{ abortOnTerminate(): void }>;
+  /** Ends every stream that opted in, cleanly (status OK), so a graceful shutdown need not wait for them. */
+  terminate(): void;
+}
+
+/**
+ * `Health.Watch` streams until the client goes away, which would hold a graceful shutdown until its timeout.
+ * This is the small part of nice-grpc-server-middleware-terminator that health needs (that package is not a
+ * dependency).
+ */
+export function createStreamTerminator(): StreamTerminator {
+  const open = new Set<AbortController>();
+  let terminated = false;
+  return {
+    middleware: async function* terminatorMiddleware(call, context) {
+      const controller = new AbortController();
+      const forwardAbort = (): void => controller.abort();
+      context.signal.addEventListener('abort', forwardAbort);
+      try {
+        return yield* call.next(call.request, {
+          ...context,
+          signal: controller.signal,
+          abortOnTerminate() {
+            if (terminated) controller.abort();
+            else open.add(controller);
+          },
+        });
+      } catch (error) {
+        const endedByTerminate = controller.signal.aborted && !context.signal.aborted;
+        if (call.responseStream && endedByTerminate && isAbortError(error)) return;
+        throw error;
+      } finally {
+        context.signal.removeEventListener('abort', forwardAbort);
+        open.delete(controller);
+      }
+    },
+    terminate() {
+      terminated = true;
+      for (const controller of open) controller.abort();
+      open.clear();
+    },
+  };
+}

@@ -1,0 +1,201 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Database, Executor } from '../db/client.ts';
+import type { ProcessedEventsTable } from '../db/tables.ts';
+import type { Logger } from '../logger.ts';
+import { isTransientError } from '../transient.ts';
+import { createProducer } from './client.ts';
+import { EventHeader, headerText } from './headers.ts';
+
+/** A handler throws this when a message can never be handled (it cannot be decoded, say): it is dead-lettered at once. */
+export class PoisonMessageError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PoisonMessageError';
+  }
+}
+
+export interface ConsumedEvent {
+  eventId: string;
+  eventType: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | undefined;
+  value: Buffer;
+  headers: IHeaders;
+}
+
+export interface IdempotentConsumerOptions {
+  kafka: Kafka;
+  db: Database<Record<string, unknown>>;
+  table: ProcessedEventsTable;
+  groupId: string;
+  topics: readonly string[];
+  deadLetterTopic: string;
+  logger: Logger;
+  /** Applies the event inside `tx`; the event id is recorded in the same transaction. */
+  handle: (event: ConsumedEvent, tx: Executor) => Promise<void>;
+  /** Attempts for a handler error before the message is dead-lettered (dependency outages are retried without limit). */
+  maxAttempts?: number;
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Where a new consumer group starts; earliest by default so events published before it joined are not missed. */
+  fromBeginning?: boolean;
+}
+
+export interface IdempotentConsumer {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** True while the consumer is connected to the group (health checks use it). */
+  isRunning(): boolean;
+}
+
+export const DeadLetterHeader = {
+  reason: 'dlq-reason',
+  originalTopic: 'dlq-original-topic',
+  originalPartition: 'dlq-original-partition',
+  originalOffset: 'dlq-original-offset',
+  consumerGroup: 'dlq-consumer-group',
+  failedAt: 'dlq-failed-at',
+} as const;
+
+type Outcome = 'applied' | 'duplicate' | 'dead-lettered';
+
+/**
+ * Consumes topics with at-least-once delivery and exactly-once effect: each message's event id is
+ * claimed in the consumer's schema in the same transaction as the handler's writes, so a redelivered
+ * event changes nothing; the offset is committed only after that transaction. Handler failures are
+ * retried with exponential backoff; a message that keeps failing, or cannot be read at all, goes to
+ * the dead-letter topic so the partition moves on.
+ */
+export function createIdempotentConsumer(options: IdempotentConsumerOptions): IdempotentConsumer {
+  const { kafka, db, table, groupId, deadLetterTopic, logger, handle } = options;
+  const maxAttempts = options.maxAttempts ?? 5;
+  const initialBackoffMs = options.initialBackoffMs ?? 200;
+  const maxBackoffMs = options.maxBackoffMs ?? 5_000;
+
+  const consumer: Consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
+  const deadLetterProducer: Producer = createProducer(kafka);
+  const stopping = new AbortController();
+  let running = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    running = true;
+  });
+  consumer.on(consumer.events.CRASH, () => {
+    running = false;
+  });
+  consumer.on(consumer.events.STOP, () => {
+    running = false;
+  });
+
+  async function apply(event: ConsumedEvent): Promise<boolean> {
+    return db.transaction(async (tx) => {
+      const claimed = await tx
+        .insert(table)
+        .values({ consumerGroup: groupId, eventId: event.eventId })
+        .onConflictDoNothing()
+        .returning({ eventId: table.eventId });
+      if (claimed.length === 0) return false;
+      await handle(event, tx);
+      return true;
+    });
+  }
+
+  async function process(event: ConsumedEvent, heartbeat: () => Promise<void>): Promise<Outcome> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return (await apply(event)) ? 'applied' : 'duplicate';
+      } catch (error) {
+        if (error instanceof PoisonMessageError) return deadLetter(event, error.message);
+        if (stopping.signal.aborted) throw error; // not committed: redelivered after the restart
+        const transient = isTransientError(error);
+        if (!transient && attempt >= maxAttempts) {
+          return deadLetter(event, `failed after ${attempt} attempts: ${errorMessage(error)}`);
+        }
+        const delay = Math.min(maxBackoffMs, initialBackoffMs * 2 ** (attempt - 1));
+        logger.warn(
+          { err: error, eventId: event.eventId, attempt, transient, retryInMs: delay },
+          'event handling failed; retrying',
+        );
+        await sleep(delay, undefined, { signal: stopping.signal }).catch(() => {});
+        await heartbeat();
+      }
+    }
+  }
+
+  async function deadLetter(
+    event: Pick<ConsumedEvent, 'topic' | 'partition' | 'offset' | 'key' | 'headers'> & { value: Buffer | null },
+    reason: string,
+  ): Promise<'dead-lettered'> {
+    logger.error(
+      { topic: event.topic, partition: event.partition, offset: event.offset, reason },
+      'message dead-lettered',
+    );
+    await deadLetterProducer.send({
+      topic: deadLetterTopic,
+      acks: -1,
+      messages: [
+        {
+          key: event.key ?? null,
+          value: event.value,
+          headers: {
+            ...event.headers,
+            [DeadLetterHeader.reason]: reason,
+            [DeadLetterHeader.originalTopic]: event.topic,
+            [DeadLetterHeader.originalPartition]: String(event.partition),
+            [DeadLetterHeader.originalOffset]: event.offset,
+            [DeadLetterHeader.consumerGroup]: groupId,
+            [DeadLetterHeader.failedAt]: new Date().toISOString(),
+          },
+        },
+      ],
+    });
+    return 'dead-lettered';
+  }
+
+  async function onMessage(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    const headers = message.headers ?? {};
+    const eventId = headerText(headers, EventHeader.id);
+    const base = { topic, partition, offset: message.offset, key: message.key?.toString(), headers };
+    const outcome =
+      !eventId || !message.value
+        ? await deadLetter(
+            { ...base, value: message.value },
+            `missing ${!eventId ? `${EventHeader.id} header` : 'value'}`,
+          )
+        : await process(
+            { ...base, eventId, eventType: headerText(headers, EventHeader.type) ?? '', value: message.value },
+            heartbeat,
+          );
+    await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+    logger.debug({ topic, partition, offset: message.offset, eventId, outcome }, 'message handled');
+  }
+
+  return {
+    async start() {
+      await deadLetterProducer.connect();
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? true });
+      await consumer.run({
+        autoCommit: false,
+        eachMessage: ({ topic, partition, message, heartbeat }) => onMessage(topic, partition, message, heartbeat),
+      });
+    },
+    async stop() {
+      stopping.abort();
+      await consumer.disconnect();
+      await deadLetterProducer.disconnect();
+    },
+    isRunning: () => running,
+  };
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,197 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { and, asc, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm';
+import { getTableConfig } from 'drizzle-orm/pg-core';
+import type { Producer, TopicMessages } from 'kafkajs';
+import type { Database, Executor } from '../db/client.ts';
+import type { OutboxTable } from '../db/tables.ts';
+import type { Logger } from '../logger.ts';
+import { eventHeaders } from './headers.ts';
+
+export interface OutboxEvent {
+  topic: string;
+  /** Partition key: events with the same key (an order id) keep their order. */
+  key: string;
+  eventType: string;
+  payload: Uint8Array;
+  /** Defaults to a new UUID; pass the id the payload itself carries. */
+  eventId?: string;
+}
+
+/**
+ * Writes events in the caller's transaction. Call it after the statement that changes (and so
+ * locks) the aggregate: a later change of the same aggregate then waits for this transaction and
+ * gets a higher outbox id, which keeps per-key order through the relay.
+ */
+export async function addToOutbox(tx: Executor, table: OutboxTable, events: readonly OutboxEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await tx.insert(table).values(
+    events.map((event) => ({
+      eventId: event.eventId ?? randomUUID(),
+      eventType: event.eventType,
+      topic: event.topic,
+      key: event.key,
+      payload: event.payload,
+    })),
+  );
+}
+
+export interface OutboxRelayOptions {
+  db: Database<Record<string, unknown>>;
+  table: OutboxTable;
+  producer: Producer;
+  logger: Logger;
+  /** Rows published per round. */
+  batchSize?: number;
+  /** How often to look for rows when nobody called `wake()`: the sweep for rows other replicas or a crash left. */
+  pollIntervalMs?: number;
+  /** Published rows are kept this long for inspection, then deleted. */
+  retentionMs?: number;
+}
+
+export interface OutboxRelay {
+  start(): void;
+  /** Publish soon: call after committing a transaction that added events. */
+  wake(): void;
+  /** Publishes one batch now; returns how many rows it published (tests and shutdown use it). */
+  publishPending(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+const MAX_BACKOFF_MS = 10_000;
+const PURGE_EVERY_MS = 60_000;
+
+/**
+ * Publishes outbox rows to Kafka in id order and marks them only after the broker acknowledged them
+ * (acks=all), so a crash between the two publishes again rather than losing: consumers deduplicate
+ * by event id. One relay publishes at a time per outbox (a transaction-scoped advisory lock), which
+ * keeps the order across replicas; the others find the lock taken and wait for the next round.
+ */
+export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const { db, table, producer, logger } = options;
+  const batchSize = options.batchSize ?? 500;
+  const pollIntervalMs = options.pollIntervalMs ?? 1_000;
+  const retentionMs = options.retentionMs ?? 24 * 60 * 60 * 1_000;
+  const lockKey = `outbox:${qualifiedName(table)}`;
+
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let wakeUp: AbortController = new AbortController();
+  let lastPurge = 0;
+
+  async function publishPending(): Promise<number> {
+    return db.transaction(async (tx) => {
+      const [lock] = await tx.execute<{ locked: boolean }>(
+        sql`select pg_try_advisory_xact_lock(hashtext(${lockKey})) as locked`,
+      );
+      if (!lock?.locked) return 0;
+      const rows = await tx
+        .select({
+          id: table.id,
+          eventId: table.eventId,
+          eventType: table.eventType,
+          topic: table.topic,
+          key: table.key,
+          payload: table.payload,
+        })
+        .from(table)
+        .where(isNull(table.publishedAt))
+        .orderBy(asc(table.id))
+        .limit(batchSize);
+      if (rows.length === 0) return 0;
+      await producer.sendBatch({ acks: -1, topicMessages: groupByTopic(rows) });
+      await tx
+        .update(table)
+        .set({ publishedAt: sql`now()` })
+        .where(
+          inArray(
+            table.id,
+            rows.map((row) => row.id),
+          ),
+        );
+      return rows.length;
+    });
+  }
+
+  async function purgePublished(): Promise<void> {
+    if (Date.now() - lastPurge < PURGE_EVERY_MS) return;
+    lastPurge = Date.now();
+    const cutoff = new Date(Date.now() - retentionMs);
+    await db.delete(table).where(and(isNotNull(table.publishedAt), lt(table.publishedAt, cutoff)));
+  }
+
+  async function run(): Promise<void> {
+    let failures = 0;
+    while (running) {
+      try {
+        const published = await publishPending();
+        failures = 0;
+        if (published === batchSize) continue;
+        await purgePublished();
+      } catch (error) {
+        failures += 1;
+        const delay = Math.min(MAX_BACKOFF_MS, 200 * 2 ** Math.min(failures, 10));
+        logger.warn({ err: error, failures, retryInMs: delay }, 'outbox relay: publishing failed; will retry');
+        await pause(delay);
+        continue;
+      }
+      await pause(pollIntervalMs);
+    }
+  }
+
+  async function pause(ms: number): Promise<void> {
+    try {
+      await sleep(ms, undefined, { signal: wakeUp.signal });
+    } catch {
+      // woken early
+    }
+    if (wakeUp.signal.aborted) wakeUp = new AbortController();
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      loop = run();
+    },
+    wake() {
+      wakeUp.abort();
+    },
+    publishPending,
+    async stop() {
+      running = false;
+      wakeUp.abort();
+      await loop;
+    },
+  };
+}
+
+interface PendingRow {
+  eventId: string;
+  eventType: string;
+  topic: string;
+  key: string;
+  payload: Uint8Array;
+}
+
+function groupByTopic(rows: readonly PendingRow[]): TopicMessages[] {
+  const byTopic = new Map<string, TopicMessages>();
+  for (const row of rows) {
+    let entry = byTopic.get(row.topic);
+    if (!entry) {
+      entry = { topic: row.topic, messages: [] };
+      byTopic.set(row.topic, entry);
+    }
+    entry.messages.push({
+      key: row.key,
+      value: Buffer.from(row.payload.buffer, row.payload.byteOffset, row.payload.byteLength),
+      headers: eventHeaders(row.eventId, row.eventType),
+    });
+  }
+  return [...byTopic.values()];
+}
+
+function qualifiedName(table: OutboxTable): string {
+  const { schema, name } = getTableConfig(table);
+  return schema ? `${schema}.${name}` : name;
+}
