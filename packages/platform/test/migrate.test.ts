@@ -21,10 +21,10 @@ describe('migrateSchema (real Postgres)', () => {
   });
 
   const tablesOf = async () =>
-    (await sql<{ table_name: string }[]>`
-      select table_name from information_schema.tables where table_schema = ${schema} order by table_name`).map(
-      (row) => row.table_name,
-    );
+    (
+      await sql<{ table_name: string }[]>`
+      select table_name from information_schema.tables where table_schema = ${schema} order by table_name`
+    ).map((row) => row.table_name);
   const journal = () => sql`select hash, created_at from ${sql(schema)}.__drizzle_migrations order by id`;
 
   it('creates the schema, its tables and its own journal once, though replicas migrate at the same time', async () => {

@@ -1,4 +1,12 @@
-import { type ITopicConfig, Kafka, type LogEntry, logLevel, Partitioners, type Producer } from 'kafkajs';
+import {
+  type ITopicConfig,
+  Kafka,
+  type LogEntry,
+  logLevel,
+  Partitioners,
+  type Producer,
+  type RetryOptions,
+} from 'kafkajs';
 import type { Logger } from '../logger.ts';
 
 export type { Kafka, Producer };
@@ -7,15 +15,17 @@ export interface KafkaOptions {
   clientId: string;
   brokers: string[];
   logger: Logger;
+  /** kafkajs retry policy for every request; the default rides out a broker restart of a few seconds. */
+  retry?: RetryOptions;
 }
 
-export function createKafka({ clientId, brokers, logger }: KafkaOptions): Kafka {
+export function createKafka({ clientId, brokers, logger, retry }: KafkaOptions): Kafka {
   return new Kafka({
     clientId,
     brokers,
     logLevel: logLevel.WARN,
     logCreator: () => (entry) => logKafkaEntry(logger, entry),
-    retry: { initialRetryTime: 200, retries: 8 },
+    retry: retry ?? { initialRetryTime: 200, retries: 8 },
   });
 }
 
