@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A single-node Apache Kafka broker (KRaft: broker and controller in one JVM, no ZooKeeper)
 # for development and tests, run straight from the Kafka jars on Maven Central, since
-# there is no Docker and no downloads.apache.org here.
+# these machines have no Docker engine and reach Maven Central but no other download site.
 #
 #   scripts/kafka.sh up|down|status|fetch
 #
