@@ -20,7 +20,8 @@ export function loadConfig<Shape extends EnvShape>(
   shape: Shape,
   env: Record<string, string | undefined> = process.env,
 ): z.infer<z.ZodObject<Shape>> {
-  const result = z.object(shape).safeParse(withoutEmptyValues(env));
+  // reportInput tells a missing variable from a wrong one; values never reach the message (they may be secrets).
+  const result = z.object(shape).safeParse(withoutEmptyValues(env), { reportInput: true });
   if (result.success) return result.data;
   throw new ConfigError(result.error.issues.map(describeIssue));
 }

@@ -1,4 +1,4 @@
-import { type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 
 export type { Logger };
 
@@ -6,16 +6,24 @@ export interface LoggerOptions {
   /** Service name, stamped on every line. */
   name: string;
   level: string;
-  /** Human-readable output for a terminal; JSON otherwise (the default, for log shippers). */
+  /** Human-readable output for a terminal; JSON lines otherwise (the default, for log shippers). */
   pretty?: boolean;
+  /** Where JSON lines go; stdout by default. */
+  destination?: DestinationStream;
 }
 
-export function createLogger({ name, level, pretty = false }: LoggerOptions): Logger {
-  return pino({
-    name,
+export function createLogger({ name, level, pretty = false, destination }: LoggerOptions): Logger {
+  const options = {
     level,
     base: { service: name },
     timestamp: pino.stdTimeFunctions.isoTime,
-    ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true, singleLine: true } } } : {}),
-  });
+    // Secrets that could ride along in logged objects (config, connection options).
+    redact: {
+      paths: ['password', '*.password', 'DATABASE_URL', '*.DATABASE_URL', 'SMTP_PASSWORD', '*.SMTP_PASSWORD'],
+      censor: '***',
+    },
+  };
+  if (pretty)
+    return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, singleLine: true } } });
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -33,7 +33,7 @@ export function isTransientError(error: unknown): boolean {
   };
   if (typeof code === 'string') {
     if (NETWORK_ERROR_CODES.has(code)) return true;
-    if (code.startsWith('CONNECTION_')) return true; // postgres.js: CONNECTION_CLOSED, CONNECTION_ENDED, CONNECTION_DESTROYED
+    if (code.startsWith('CONNECTION_') || code === 'CONNECT_TIMEOUT') return true; // postgres.js's own codes
     if (code.startsWith('08') && code.length === 5) return true;
     if (RETRYABLE_SQLSTATES.has(code)) return true;
   }

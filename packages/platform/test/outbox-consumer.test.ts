@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { OrderStatus } from '@ticket/contracts/v1/checkout/checkout_service';
-import { OrderEvent, OrderEventType } from '@ticket/contracts/v1/checkout/order_events';
+import { OrderEvent, OrderEventType, orderEventTypeToJSON } from '@ticket/contracts/v1/checkout/order_events';
 import { eq, sql } from 'drizzle-orm';
 import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -75,7 +75,7 @@ async function commitEvents(topic: string, events: readonly OrderEvent[]): Promi
         topic,
         key: event.order?.id ?? '',
         eventId: event.eventId,
-        eventType: OrderEventType[event.eventType] ?? 'unknown',
+        eventType: orderEventTypeToJSON(event.eventType),
         payload: OrderEvent.encode(event).finish(),
       })),
     ),

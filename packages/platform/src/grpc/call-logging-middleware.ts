@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { type ServerMiddleware, ServerError, Status } from 'nice-grpc-common';
+import { ServerError, type ServerMiddleware, Status } from 'nice-grpc-common';
 import type { Logger } from '../logger.ts';
 import { isAbortError } from './error-middleware.ts';
 

@@ -1,7 +1,8 @@
-import { ClientError, type ServerMiddleware, ServerError, Status } from 'nice-grpc-common';
+import { ClientError, ServerError, type ServerMiddleware, Status } from 'nice-grpc-common';
 import { BadRequest, RichServerError } from 'nice-grpc-error-details';
 import { type DomainError, type ErrorKind, isDomainError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { isTransientError } from '../transient.ts';
 
 const statusOfKind: Record<ErrorKind, Status> = {
   invalid_argument: Status.INVALID_ARGUMENT,
@@ -43,7 +44,10 @@ export function toServerError(error: unknown, { method, cancelled, logger }: Cal
   if (error instanceof ServerError) return error;
   // nice-grpc answers an AbortError with CANCELLED; grpc-js has already answered DEADLINE_EXCEEDED on deadline.
   if (isAbortError(error)) return error;
-  if (cancelled) return new ServerError(Status.CANCELLED, 'The operation was cancelled');
+  if (cancelled) {
+    logger.debug({ err: error, method }, 'error after the call was cancelled');
+    return new ServerError(Status.CANCELLED, 'The operation was cancelled');
+  }
   if (isDomainError(error)) return domainToServerError(error);
   if (isDependencyUnavailable(error)) {
     logger.warn({ err: error, method }, 'dependency unavailable');
@@ -73,40 +77,14 @@ export function isAbortError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError';
 }
 
-/** Socket-level failures (Node), postgres.js connection failures. */
-const transientCodes = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'CONNECT_TIMEOUT',
-  'CONNECTION_CLOSED',
-  'CONNECTION_ENDED',
-  'CONNECTION_DESTROYED',
-]);
-
 /**
- * SQLSTATEs after which the same request can simply be sent again:
- * 08xxx connection exception; 57P01-57P03 the server is shutting down or starting;
- * 53300 too many connections; 40001 serialization failure and 40P01 deadlock (the transaction was rolled back).
+ * A dependency is down, or the work was rolled back and can simply be sent again: the platform's transient-error
+ * test (Postgres connection errors and SQLSTATEs, kafkajs), plus UNAVAILABLE or DEADLINE_EXCEEDED from a call to
+ * another service.
  */
-const transientSqlState = /^(08[0-9A-Z]{3}|57P0[123]|53300|40001|40P01)$/;
-
-/**
- * True when the error says a dependency is down or the work was rolled back and is safe to retry.
- * Follows `cause` (drizzle wraps driver errors in `DrizzleQueryError`) and `errors` (`AggregateError` from
- * Node's happy-eyeballs connect), and treats UNAVAILABLE/DEADLINE_EXCEEDED from a downstream gRPC call the same way.
- */
-export function isDependencyUnavailable(error: unknown, depth = 0): boolean {
-  if (typeof error !== 'object' || error === null || depth > 5) return false;
+export function isDependencyUnavailable(error: unknown): boolean {
   if (error instanceof ClientError) {
     return error.code === Status.UNAVAILABLE || error.code === Status.DEADLINE_EXCEEDED;
   }
-  const { code, cause, errors } = error as { code?: unknown; cause?: unknown; errors?: unknown };
-  if (typeof code === 'string' && (transientCodes.has(code) || transientSqlState.test(code))) return true;
-  if (isDependencyUnavailable(cause, depth + 1)) return true;
-  return Array.isArray(errors) && errors.some((inner) => isDependencyUnavailable(inner, depth + 1));
+  return isTransientError(error);
 }

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type CompatServiceDefinition,
-  type ChannelOptions as GrpcOptions,
   createServer,
+  type ChannelOptions as GrpcOptions,
   type ServerMiddleware,
   type ServiceImplementation,
 } from 'nice-grpc';
