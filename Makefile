@@ -19,8 +19,11 @@ $(NODE): .nvmrc scripts/ensure-node.sh
 	@scripts/ensure-node.sh
 	@touch $@
 
+# `npm install` from the lockfile rather than `npm ci`: the registry these machines reach serves only
+# Linux builds of the per-platform optional packages (biome, buf, esbuild), so the lockfile cannot
+# list the others and `npm ci` would reject it as out of sync.
 $(DEPS): $(NODE) package.json package-lock.json packages/*/package.json services/*/package.json
-	npm ci --no-audit --no-fund
+	npm install --no-audit --no-fund
 	@touch $@
 
 install: $(DEPS) ## Install Node 24 (project-local) and the npm dependencies; fetch the Kafka jars
