@@ -1,5 +1,5 @@
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import type { PgDatabase } from 'drizzle-orm/pg-core';
+import { drizzle, type PostgresJsDatabase, type PostgresJsQueryResultHKT } from 'drizzle-orm/postgres-js';
 import postgres, { type Sql } from 'postgres';
 import type { Logger } from '../logger.ts';
 
@@ -10,7 +10,7 @@ export type Database<Schema extends Record<string, unknown> = Record<string, nev
 
 /** A database or a transaction on it: the unit of work a repository writes through. */
 // biome-ignore lint/suspicious/noExplicitAny: drizzle's transaction types differ only in their schema parameters.
-export type Executor = PgDatabase<PgQueryResultHKT, any, any>;
+export type Executor = PgDatabase<PostgresJsQueryResultHKT, any, any>;
 
 export interface DatabaseOptions<Schema extends Record<string, unknown>> {
   url: string;

@@ -25,7 +25,7 @@ export function createKafka({ clientId, brokers, logger, retry }: KafkaOptions):
     brokers,
     logLevel: logLevel.WARN,
     logCreator: () => (entry) => logKafkaEntry(logger, entry),
-    retry: retry ?? { initialRetryTime: 200, retries: 8 },
+    retry: retry ?? { initialRetryTime: 200, maxRetryTime: 5_000, retries: 8 },
   });
 }
 

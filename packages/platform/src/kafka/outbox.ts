@@ -47,6 +47,11 @@ export interface OutboxRelayOptions {
   pollIntervalMs?: number;
   /** Published rows are kept this long for inspection, then deleted. */
   retentionMs?: number;
+  /**
+   * Runs before the first round and again after each failure until it succeeds: connect the producer,
+   * create the topics. So a service starts and commits events while Kafka is still down.
+   */
+  prepare?: () => Promise<void>;
 }
 
 export interface OutboxRelay {
@@ -60,6 +65,7 @@ export interface OutboxRelay {
 
 const MAX_BACKOFF_MS = 10_000;
 const PURGE_EVERY_MS = 60_000;
+const STOP_GRACE_MS = 5_000;
 
 /**
  * Publishes outbox rows to Kafka in id order and marks them only after the broker acknowledged them
@@ -122,14 +128,20 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   async function run(): Promise<void> {
     let failures = 0;
+    let prepared = options.prepare === undefined;
     while (running) {
       try {
+        if (!prepared) {
+          await options.prepare?.();
+          prepared = true;
+        }
         const published = await publishPending();
         failures = 0;
         if (published === batchSize) continue;
         await purgePublished();
       } catch (error) {
         failures += 1;
+        if (isDisconnected(error)) prepared = options.prepare === undefined;
         const delay = Math.min(MAX_BACKOFF_MS, 200 * 2 ** Math.min(failures, 10));
         logger.warn({ err: error, failures, retryInMs: delay }, 'outbox relay: publishing failed; will retry');
         await pause(delay);
@@ -161,10 +173,16 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     async stop() {
       running = false;
       wakeUp.abort();
-      await loop;
+      // A round stuck on an unreachable broker must not hold up shutdown; rows it did not mark stay
+      // unpublished and go out after the restart.
+      await Promise.race([loop, sleep(STOP_GRACE_MS)]);
     },
   };
 }
+
+/** kafkajs refuses to send on a producer that lost its connection; preparing again reconnects it. */
+const isDisconnected = (error: unknown): boolean =>
+  error instanceof Error && (error.name === 'KafkaJSConnectionError' || /disconnected/i.test(error.message));
 
 interface PendingRow {
   eventId: string;

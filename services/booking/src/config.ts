@@ -1,0 +1,28 @@
+import { commonConfig, env, loadConfig } from '@ticket/platform';
+import { validate as isValidCron } from 'node-cron';
+import { z } from 'zod';
+
+export const bookingConfigShape = {
+  ...commonConfig,
+  GRPC_HOST: z.string().default('0.0.0.0'),
+  GRPC_PORT: env.port(50610),
+  /** How long a hold keeps its seats before it expires. */
+  HOLD_TTL_SECONDS: env.positiveInt(15 * 60),
+  /** node-cron schedule (with seconds) of the expiry sweep. */
+  EXPIRY_SCHEDULE: z
+    .string()
+    .default('*/10 * * * * *')
+    .refine((expression) => isValidCron(expression), 'must be a cron expression, e.g. */10 * * * * *'),
+  /** Holds released per sweep statement. */
+  EXPIRY_BATCH_SIZE: env.positiveInt(1_000),
+  /** Most CreateBooking calls on one stock that share a transaction (group commit). */
+  HOLD_BATCH_MAX: env.positiveInt(256),
+  BOOKING_EVENTS_TOPIC: z.string().min(1).default('ticket.booking.v1.bookings-expired'),
+  /** Partitions of the topic when this service creates it. */
+  KAFKA_TOPIC_PARTITIONS: env.positiveInt(3),
+};
+
+export type BookingConfig = ReturnType<typeof loadBookingConfig>;
+
+export const loadBookingConfig = (source: Record<string, string | undefined> = process.env) =>
+  loadConfig(bookingConfigShape, source);
