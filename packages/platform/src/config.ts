@@ -1,4 +1,6 @@
+import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
+import { MIN_SECRET_LENGTH } from './grpc/auth.ts';
 
 /**
  * Config is read from the environment once, at start-up, through one zod schema per service.
@@ -63,6 +65,22 @@ export const env = {
       )
       .pipe(z.array(z.string()).min(1)),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `host:port` of a peer service (`[::1]:50610` for IPv6). */
+  address: (fallback: string) =>
+    z
+      .string()
+      .default(fallback)
+      .refine((value) => /^[^\s:]+:\d{1,5}$/.test(value) || /^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(value), {
+        error: 'must be host:port',
+      }),
+  /** A node-cron expression with seconds, e.g. `*\/10 * * * * *` (see scheduleJob). */
+  cron: (fallback: string) =>
+    z
+      .string()
+      .default(fallback)
+      .refine((expression) => isValidCron(expression), 'must be a cron expression, e.g. */30 * * * * *'),
+  /** The HS256 secret callers' JWTs are verified with: required, no default. */
+  jwtSecret: () => z.string().min(MIN_SECRET_LENGTH, { error: `must be at least ${MIN_SECRET_LENGTH} characters` }),
 };
 
 /** The variables every service shares: where Postgres and Kafka are, and how to log. */
@@ -75,3 +93,6 @@ export const commonConfig = {
   /** Apply this service's migrations before serving (off in production, where a migration job runs first). */
   MIGRATE_ON_START: env.boolean(false),
 };
+
+/** The variables every service reads, as parsed. */
+export type CommonConfig = z.infer<z.ZodObject<typeof commonConfig>>;

@@ -2,6 +2,8 @@ export * from './config.ts';
 export * from './db/index.ts';
 export * from './errors.ts';
 export * from './grpc/index.ts';
+export * from './jobs.ts';
 export * from './kafka/index.ts';
 export * from './logger.ts';
+export * from './service.ts';
 export * from './transient.ts';

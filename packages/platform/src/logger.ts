@@ -19,7 +19,16 @@ export function createLogger({ name, level, pretty = false, destination }: Logge
     timestamp: pino.stdTimeFunctions.isoTime,
     // Secrets that could ride along in logged objects (config, connection options).
     redact: {
-      paths: ['password', '*.password', 'DATABASE_URL', '*.DATABASE_URL', 'SMTP_PASSWORD', '*.SMTP_PASSWORD'],
+      paths: [
+        'password',
+        '*.password',
+        'DATABASE_URL',
+        '*.DATABASE_URL',
+        'SMTP_PASSWORD',
+        '*.SMTP_PASSWORD',
+        'AUTH_JWT_SECRET',
+        '*.AUTH_JWT_SECRET',
+      ],
       censor: '***',
     },
   };

@@ -13,9 +13,12 @@ const NETWORK_ERROR_CODES = new Set([
   'EAI_AGAIN',
 ]);
 
-// SQLSTATEs: connection exceptions (class 08), admin/crash shutdown, cannot connect now,
-// serialization failure and deadlock (both safe to retry as a whole).
-const RETRYABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '40001', '40P01', '53300']);
+// SQLSTATE classes that say "not now" rather than "never": connection exceptions (08), transaction
+// rollbacks such as serialization failures and deadlocks (40), insufficient resources (53).
+const RETRYABLE_SQLSTATE_CLASSES = new Set(['08', '40', '53']);
+// And single states: a lock or object busy, a statement timeout, admin/crash shutdown, cannot connect now,
+// system I/O errors, and a read-only transaction (a replica during failover).
+const RETRYABLE_SQLSTATES = new Set(['55P03', '55006', '57014', '57P01', '57P02', '57P03', '58000', '58030', '25006']);
 
 const TRANSIENT_KAFKAJS_ERRORS = new Set([
   'KafkaJSConnectionError',
@@ -34,7 +37,7 @@ export function isTransientError(error: unknown): boolean {
   if (typeof code === 'string') {
     if (NETWORK_ERROR_CODES.has(code)) return true;
     if (code.startsWith('CONNECTION_') || code === 'CONNECT_TIMEOUT') return true; // postgres.js's own codes
-    if (code.startsWith('08') && code.length === 5) return true;
+    if (code.length === 5 && RETRYABLE_SQLSTATE_CLASSES.has(code.slice(0, 2))) return true;
     if (RETRYABLE_SQLSTATES.has(code)) return true;
   }
   if (retriable === true) return true; // kafkajs marks broker-side transient errors

@@ -102,6 +102,7 @@ async function startConsumer(
   topic: string,
   deadLetterTopic: string,
   handle: (event: ConsumedEvent, tx: Executor) => Promise<void> = applyOrderEvent,
+  { restarted = false } = {},
 ): Promise<{ groupId: string }> {
   const groupId = uniqueTopic('group');
   const consumer = createIdempotentConsumer({
@@ -116,6 +117,11 @@ async function startConsumer(
     initialBackoffMs: 20,
   });
   consumers.push(consumer);
+  if (restarted) {
+    // What startConsumerInBackground does after a start that failed: stop, then start again.
+    await consumer.start();
+    await consumer.stop();
+  }
   await consumer.start();
   return { groupId };
 }
@@ -275,6 +281,54 @@ describe('outbox relay and idempotent consumer (real Postgres, real Kafka)', () 
     expect(deadLetter?.headers[DeadLetterHeader.reason]).toBe('failed after 5 attempts: always broken');
     expect(deadLetter?.headers['event-id']).toBe(event.eventId);
     expect(attempts).toBe(5);
+  });
+
+  it('still backs off and dead-letters after it was stopped and started again', async () => {
+    const topic = uniqueTopic('orders');
+    const dlq = uniqueTopic('orders.dlq');
+    await ensureTopics(kafka, [{ topic }, { topic: dlq }]);
+    let attempts = 0;
+    const alwaysBroken = async () => {
+      attempts += 1;
+      throw new Error('always broken');
+    };
+    await startConsumer(topic, dlq, alwaysBroken, { restarted: true });
+    const event = orderEvent(
+      crypto.randomUUID(),
+      OrderEventType.ORDER_EVENT_TYPE_CREATED,
+      OrderStatus.ORDER_STATUS_CREATED,
+    );
+    await commitEvents(topic, [event]);
+    await createOutboxRelay({ db, table: fixture.outbox, producer, logger }).publishPending();
+
+    const [deadLetter] = await readMessages(kafka, dlq, 1);
+    expect(deadLetter?.headers[DeadLetterHeader.reason]).toBe('failed after 5 attempts: always broken');
+    expect(attempts).toBe(5);
+  });
+
+  it('publishes a backlog larger than the broker takes in one request, in several', async () => {
+    const topic = uniqueTopic('backlog');
+    await ensureTopics(kafka, [{ topic, partitions: 1 }]);
+    // 500 events of 2.5 KB on one partition: 1.25 MB, more than Kafka's default 1 MB message size per request.
+    await db.transaction((tx) =>
+      addToOutbox(
+        tx,
+        fixture.outbox,
+        Array.from({ length: 500 }, () => ({
+          topic,
+          key: 'one-key',
+          eventId: crypto.randomUUID(),
+          eventType: 'Backlog',
+          payload: Buffer.alloc(2_500, 7),
+        })),
+      ),
+    );
+    const relay = createOutboxRelay({ db, table: fixture.outbox, producer, logger });
+    let published = 0;
+    for (let round = 0; round < 20 && published < 500; round += 1) published += await relay.publishPending();
+    expect(published).toBe(500);
+    const messages = await readMessages(kafka, topic, 500);
+    expect(messages).toHaveLength(500);
   });
 
   it('leaves rows unpublished while the broker refuses them, and publishes them once it accepts', async () => {

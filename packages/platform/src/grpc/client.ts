@@ -12,6 +12,15 @@ import { type RetryOptions, retryMiddleware } from 'nice-grpc-client-middleware-
 import { errorDetailsClientMiddleware } from 'nice-grpc-error-details';
 import type { Logger } from '../logger.ts';
 
+/**
+ * grpc-js waits up to 120 s between reconnects by default; the services call neighbours in the same deployment, and
+ * one that restarted should be found again within a couple of seconds.
+ */
+const PEER_RECONNECT: ChannelOptions = {
+  'grpc.initial_reconnect_backoff_ms': 200,
+  'grpc.max_reconnect_backoff_ms': 2_000,
+};
+
 export type ServiceClientCallOptions = DeadlineOptions & RetryOptions;
 
 export interface ServiceClientOptions {
@@ -51,7 +60,7 @@ export function createServiceClient<Service extends CompatServiceDefinition>(
   options: ServiceClientOptions = {},
 ): ServiceClient<Service> {
   const { deadlineMs = 5_000, retries = 3, retryBaseDelayMs = 100, retryMaxDelayMs = 2_000, logger } = options;
-  const channel = createChannel(address, undefined, options.channelOptions);
+  const channel = createChannel(address, undefined, { ...PEER_RECONNECT, ...options.channelOptions });
   // The middleware added last runs first: deadline wraps retry (so a backoff wait ends at the deadline), which
   // wraps error details (so each attempt's error is already a RichClientError).
   const client = createClientFactory()

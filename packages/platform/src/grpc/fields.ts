@@ -6,13 +6,26 @@ import { z } from 'zod';
 /** A UUID (any version), normalised to lower case so it compares equal to what Postgres returns. */
 export const uuid = () => z.uuid({ error: 'must be a UUID' }).transform((id) => id.toLowerCase());
 
+// Postgres text cannot hold U+0000: refused as the caller's mistake before it becomes a database error.
+const withoutNul = (text: string) => !text.includes('\u0000');
+const NUL_ERROR = { error: 'must not contain NUL characters' };
+
 /** Trimmed; empty after trimming is rejected. */
 export const nonEmptyString = (maxLength: number) =>
   z
     .string()
     .trim()
     .min(1, { error: 'must not be empty' })
-    .max(maxLength, { error: `must be at most ${maxLength} characters` });
+    .max(maxLength, { error: `must be at most ${maxLength} characters` })
+    .refine(withoutNul, NUL_ERROR);
+
+/** Optional free text (a description, an address): trimmed, '' when unset. */
+export const optionalText = (maxLength: number) =>
+  z
+    .string()
+    .trim()
+    .max(maxLength, { error: `must be at most ${maxLength} characters` })
+    .refine(withoutNul, NUL_ERROR);
 
 const INT32_MAX = 2_147_483_647;
 

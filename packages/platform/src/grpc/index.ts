@@ -1,3 +1,11 @@
+export {
+  type AuthContext,
+  type AuthOptions,
+  createAuthMiddleware,
+  MIN_SECRET_LENGTH,
+  requireCaller,
+  signUserToken,
+} from './auth.ts';
 export { createCallLoggingMiddleware } from './call-logging-middleware.ts';
 export {
   createServiceClient,

@@ -42,6 +42,11 @@ export interface IdempotentConsumerOptions {
   maxBackoffMs?: number;
   /** Where a new consumer group starts; earliest by default so events published before it joined are not missed. */
   fromBeginning?: boolean;
+  /**
+   * Called after the transaction that applied an event committed (not for duplicates or dead letters): the place to
+   * wake work that reads what the handler wrote, which it could not see before the commit.
+   */
+  onApplied?: (event: ConsumedEvent) => void;
 }
 
 export interface IdempotentConsumer {
@@ -62,6 +67,13 @@ export const DeadLetterHeader = {
 
 type Outcome = 'applied' | 'duplicate' | 'dead-lettered';
 
+/** The kafkajs clients of one start, and the signal its stop raises. */
+interface Session {
+  consumer: Consumer;
+  deadLetterProducer: Producer;
+  stopping: AbortController;
+}
+
 /**
  * Consumes topics with at-least-once delivery and exactly-once effect: each message's event id is
  * claimed in the consumer's schema in the same transaction as the handler's writes, so a redelivered
@@ -75,19 +87,25 @@ export function createIdempotentConsumer(options: IdempotentConsumerOptions): Id
   const initialBackoffMs = options.initialBackoffMs ?? 200;
   const maxBackoffMs = options.maxBackoffMs ?? 5_000;
 
-  const consumer: Consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
-  const deadLetterProducer: Producer = createProducer(kafka);
-  const stopping = new AbortController();
+  // Each start gets fresh kafkajs clients and its own stop signal: a consumer stopped after a failed start (see
+  // startConsumerInBackground) and started again must neither reuse connections its disconnect closed nor act as if
+  // it were still stopping.
+  let session: Session | undefined;
   let running = false;
-  consumer.on(consumer.events.GROUP_JOIN, () => {
-    running = true;
-  });
-  consumer.on(consumer.events.CRASH, () => {
-    running = false;
-  });
-  consumer.on(consumer.events.STOP, () => {
-    running = false;
-  });
+
+  function createSession(): Session {
+    const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      running = true;
+    });
+    consumer.on(consumer.events.CRASH, () => {
+      running = false;
+    });
+    consumer.on(consumer.events.STOP, () => {
+      running = false;
+    });
+    return { consumer, deadLetterProducer: createProducer(kafka), stopping: new AbortController() };
+  }
 
   async function apply(event: ConsumedEvent): Promise<boolean> {
     return db.transaction(async (tx) => {
@@ -102,29 +120,41 @@ export function createIdempotentConsumer(options: IdempotentConsumerOptions): Id
     });
   }
 
-  async function process(event: ConsumedEvent, heartbeat: () => Promise<void>): Promise<Outcome> {
+  function notifyApplied(event: ConsumedEvent): void {
+    try {
+      options.onApplied?.(event);
+    } catch (error) {
+      // The event is applied and committed whatever the callback does: never retry it for this.
+      logger.error({ err: error, eventId: event.eventId }, 'onApplied callback failed');
+    }
+  }
+
+  async function process(session: Session, event: ConsumedEvent, heartbeat: () => Promise<void>): Promise<Outcome> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return (await apply(event)) ? 'applied' : 'duplicate';
+        if (!(await apply(event))) return 'duplicate';
+        notifyApplied(event);
+        return 'applied';
       } catch (error) {
-        if (error instanceof PoisonMessageError) return deadLetter(event, error.message);
-        if (stopping.signal.aborted) throw error; // not committed: redelivered after the restart
+        if (error instanceof PoisonMessageError) return deadLetter(session, event, error.message);
+        if (session.stopping.signal.aborted) throw error; // not committed: redelivered after the restart
         const transient = isTransientError(error);
         if (!transient && attempt >= maxAttempts) {
-          return deadLetter(event, `failed after ${attempt} attempts: ${errorMessage(error)}`);
+          return deadLetter(session, event, `failed after ${attempt} attempts: ${errorMessage(error)}`);
         }
         const delay = Math.min(maxBackoffMs, initialBackoffMs * 2 ** (attempt - 1));
         logger.warn(
           { err: error, eventId: event.eventId, attempt, transient, retryInMs: delay },
           'event handling failed; retrying',
         );
-        await sleep(delay, undefined, { signal: stopping.signal }).catch(() => {});
+        await sleep(delay, undefined, { signal: session.stopping.signal }).catch(() => {});
         await heartbeat();
       }
     }
   }
 
   async function deadLetter(
+    session: Session,
     event: Pick<ConsumedEvent, 'topic' | 'partition' | 'offset' | 'key' | 'headers'> & { value: Buffer | null },
     reason: string,
   ): Promise<'dead-lettered'> {
@@ -132,7 +162,7 @@ export function createIdempotentConsumer(options: IdempotentConsumerOptions): Id
       { topic: event.topic, partition: event.partition, offset: event.offset, reason },
       'message dead-lettered',
     );
-    await deadLetterProducer.send({
+    await session.deadLetterProducer.send({
       topic: deadLetterTopic,
       acks: -1,
       messages: [
@@ -155,6 +185,7 @@ export function createIdempotentConsumer(options: IdempotentConsumerOptions): Id
   }
 
   async function onMessage(
+    session: Session,
     topic: string,
     partition: number,
     message: KafkaMessage,
@@ -166,31 +197,37 @@ export function createIdempotentConsumer(options: IdempotentConsumerOptions): Id
     const outcome =
       !eventId || !message.value
         ? await deadLetter(
+            session,
             { ...base, value: message.value },
             `missing ${!eventId ? `${EventHeader.id} header` : 'value'}`,
           )
         : await process(
+            session,
             { ...base, eventId, eventType: headerText(headers, EventHeader.type) ?? '', value: message.value },
             heartbeat,
           );
-    await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+    await session.consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
     logger.debug({ topic, partition, offset: message.offset, eventId, outcome }, 'message handled');
   }
 
   return {
     async start() {
-      await deadLetterProducer.connect();
-      await consumer.connect();
-      await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? true });
-      await consumer.run({
+      const started = createSession();
+      session = started;
+      await started.deadLetterProducer.connect();
+      await started.consumer.connect();
+      await started.consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? true });
+      await started.consumer.run({
         autoCommit: false,
-        eachMessage: ({ topic, partition, message, heartbeat }) => onMessage(topic, partition, message, heartbeat),
+        eachMessage: ({ topic, partition, message, heartbeat }) =>
+          onMessage(started, topic, partition, message, heartbeat),
       });
     },
     async stop() {
-      stopping.abort();
-      await consumer.disconnect();
-      await deadLetterProducer.disconnect();
+      if (!session) return;
+      session.stopping.abort();
+      await session.consumer.disconnect();
+      await session.deadLetterProducer.disconnect();
     },
     isRunning: () => running,
   };

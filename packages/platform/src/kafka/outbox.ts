@@ -64,6 +64,11 @@ export interface OutboxRelay {
 }
 
 const MAX_BACKOFF_MS = 10_000;
+/**
+ * Payload bytes per send, well under Kafka's default 1 MB per request and partition (message.max.bytes): a backlog
+ * after an outage goes out in several sends instead of one the broker refuses for ever.
+ */
+const MAX_BATCH_BYTES = 256 * 1024;
 const PURGE_EVERY_MS = 60_000;
 const STOP_GRACE_MS = 5_000;
 
@@ -104,18 +109,19 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         .where(isNull(table.publishedAt))
         .orderBy(asc(table.id))
         .limit(batchSize);
-      if (rows.length === 0) return 0;
-      await producer.sendBatch({ acks: -1, topicMessages: groupByTopic(rows) });
+      const batch = withinBytes(rows, MAX_BATCH_BYTES);
+      if (batch.length === 0) return 0;
+      await producer.sendBatch({ acks: -1, topicMessages: groupByTopic(batch) });
       await tx
         .update(table)
         .set({ publishedAt: sql`now()` })
         .where(
           inArray(
             table.id,
-            rows.map((row) => row.id),
+            batch.map((row) => row.id),
           ),
         );
-      return rows.length;
+      return batch.length;
     });
   }
 
@@ -212,4 +218,16 @@ function groupByTopic(rows: readonly PendingRow[]): TopicMessages[] {
 function qualifiedName(table: OutboxTable): string {
   const { schema, name } = getTableConfig(table);
   return schema ? `${schema}.${name}` : name;
+}
+
+/** The longest prefix of the rows whose payloads fit in `maxBytes`; at least one row, however large. */
+function withinBytes<Row extends { payload: Uint8Array }>(rows: readonly Row[], maxBytes: number): Row[] {
+  let bytes = 0;
+  let count = 0;
+  for (const row of rows) {
+    bytes += row.payload.byteLength;
+    if (count > 0 && bytes > maxBytes) break;
+    count += 1;
+  }
+  return rows.slice(0, count);
 }

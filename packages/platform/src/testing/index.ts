@@ -1,2 +1,5 @@
+export * from './broker.ts';
 export * from './database.ts';
+export * from './grpc.ts';
 export * from './kafka.ts';
+export * from './ports.ts';

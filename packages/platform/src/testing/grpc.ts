@@ -1,0 +1,18 @@
+import { ClientError, Status } from 'nice-grpc';
+
+// How a gRPC call ended, as a string a test compares. An error that is no gRPC status fails the test as it is.
+
+/** The status name a call ends with: 'OK' on success, else e.g. 'RESOURCE_EXHAUSTED'. */
+export const callStatus = async (promise: Promise<unknown>): Promise<string> =>
+  (await callOutcome(promise)).split(':')[0] ?? '';
+
+/** The status name and message a call ends with: 'OK' on success, else e.g. 'INVALID_ARGUMENT: seats: …'. */
+export async function callOutcome(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'OK';
+  } catch (error) {
+    if (error instanceof ClientError) return `${Status[error.code]}: ${error.details}`;
+    throw error;
+  }
+}
