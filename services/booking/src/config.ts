@@ -1,5 +1,4 @@
 import { commonConfig, env, loadConfig } from '@ticket/platform';
-import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
 
 export const bookingConfigShape = {
@@ -9,11 +8,8 @@ export const bookingConfigShape = {
   /** How long a hold keeps its seats before it expires. */
   HOLD_TTL_SECONDS: env.positiveInt(15 * 60),
   /** node-cron schedule (with seconds) of the expiry sweep. */
-  EXPIRY_SCHEDULE: z
-    .string()
-    .default('*/10 * * * * *')
-    .refine((expression) => isValidCron(expression), 'must be a cron expression, e.g. */10 * * * * *'),
-  /** Holds released per sweep statement. */
+  EXPIRY_SCHEDULE: env.cron('*/10 * * * * *'),
+  /** Orders whose lapsed holds one sweep statement releases. */
   EXPIRY_BATCH_SIZE: env.positiveInt(1_000),
   /** Most CreateBooking calls on one stock that share a transaction (group commit). */
   HOLD_BATCH_MAX: env.positiveInt(256),

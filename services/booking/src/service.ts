@@ -4,34 +4,26 @@ import { BookingServiceDefinition } from '@ticket/contracts/v1/booking/booking_s
 import {
   type Closer,
   closeDatabase,
-  closeInOrder,
-  createDatabase,
   createGrpcServer,
   createKafka,
-  createOutboxRelay,
-  createProducer,
-  ensureTopics,
+  createOutboxPublisher,
   type Logger,
-  migrateSchema,
+  openServiceDatabase,
+  type RunningService,
+  runningService,
+  scheduleJob,
 } from '@ticket/platform';
 import type { BookingContext } from './app/context.ts';
 import { createHoldBatcher } from './app/create-booking.ts';
+import { releaseLapsedHolds } from './app/release-lapsed-holds.ts';
 import type { BookingConfig } from './config.ts';
 import { outbox } from './db/schema.ts';
 import { bookingService } from './grpc/booking-service.ts';
-import { scheduleHoldExpiry } from './jobs/expire-holds.ts';
 
 export const BOOKING_SCHEMA = 'booking';
 export const BOOKING_MIGRATIONS = join(import.meta.dirname, 'db/migrations');
 
-export interface RunningBookingService {
-  /** The bound gRPC port (GRPC_PORT=0 picks a free one). */
-  port: number;
-  context: BookingContext;
-  /** In reverse start order: what a shutdown closes. */
-  closers: Closer[];
-  stop(): Promise<void>;
-}
+export type RunningBookingService = RunningService<BookingContext>;
 
 /**
  * The composition root: config → database → use cases → gRPC server, expiry job, outbox relay.
@@ -39,33 +31,30 @@ export interface RunningBookingService {
  * wait for it.
  */
 export async function startBookingService(config: BookingConfig, logger: Logger): Promise<RunningBookingService> {
-  if (config.MIGRATE_ON_START) {
-    await migrateSchema({ url: config.DATABASE_URL, schema: BOOKING_SCHEMA, migrationsFolder: BOOKING_MIGRATIONS });
-  }
-  const db = createDatabase({
-    url: config.DATABASE_URL,
-    poolSize: config.DATABASE_POOL_SIZE,
-    applicationName: 'booking',
+  const db = await openServiceDatabase(
+    config,
+    { name: 'booking', schema: BOOKING_SCHEMA, migrationsFolder: BOOKING_MIGRATIONS },
     logger,
-  });
+  );
   const kafka = createKafka({ clientId: 'booking', brokers: config.KAFKA_BROKERS, logger });
-  const producer = createProducer(kafka);
-  const relay = createOutboxRelay({
+  const { producer, relay } = createOutboxPublisher({
+    kafka,
     db,
     table: outbox,
-    producer,
+    topics: [{ topic: config.BOOKING_EVENTS_TOPIC, partitions: config.KAFKA_TOPIC_PARTITIONS }],
     logger,
-    prepare: async () => {
-      await ensureTopics(kafka, [{ topic: config.BOOKING_EVENTS_TOPIC, partitions: config.KAFKA_TOPIC_PARTITIONS }]);
-      await producer.connect();
-    },
   });
   const context: BookingContext = { db, config, logger, eventsCommitted: () => relay.wake() };
 
   const server = createGrpcServer({ logger, descriptorSet: readDescriptorSet() });
   server.add(BookingServiceDefinition, bookingService(context, createHoldBatcher(context)));
   const port = await server.listen(config.GRPC_HOST, config.GRPC_PORT);
-  const expiry = scheduleHoldExpiry(context, config.EXPIRY_SCHEDULE, logger);
+  const expiry = scheduleJob(
+    'expire-holds',
+    config.EXPIRY_SCHEDULE,
+    async () => ({ released: await releaseLapsedHolds(context) }),
+    logger,
+  );
   relay.start();
   logger.info({ port }, 'booking service listening');
 
@@ -76,5 +65,5 @@ export async function startBookingService(config: BookingConfig, logger: Logger)
     { name: 'kafka producer', close: () => producer.disconnect() },
     { name: 'database', close: () => closeDatabase(db) },
   ];
-  return { port, context, closers, stop: async () => void (await closeInOrder(closers, logger)) };
+  return runningService(port, context, closers, logger);
 }

@@ -27,6 +27,9 @@ export function releaseBookings(
   bookingIds: readonly string[],
 ): Promise<Booking[]> {
   return context.db.transaction(async (tx) => {
+    // Lock the order's rows in the same order as payment does, so a cancel racing a payment waits
+    // instead of deadlocking.
+    await lockOrderBookings(tx, orderId);
     const released = await releaseOrderHolds(tx, orderId, bookingIds);
     await returnSeats(tx, seatsPerStock(released));
     return released;

@@ -6,17 +6,17 @@ import { recordBookingsExpired } from '../events/bookings-expired.ts';
 import type { BookingContext } from './context.ts';
 
 /**
- * Inside the caller's transaction: expires up to `limit` lapsed holds (of one stock, or of all), gives
- * their seats back and records one event per order. The sweep, a hold that finds its stock full and a
+ * Inside the caller's transaction: expires the lapsed holds (of one stock, or of all) of up to
+ * `orderLimit` orders, gives their seats back and records one event per order. The sweep, a hold that finds its stock full and a
  * stock deletion all release lapsed holds this one way.
  */
 export async function releaseLapsedHoldsIn(
   tx: Executor,
   context: BookingContext,
-  limit: number,
+  orderLimit: number,
   stockId?: string,
 ): Promise<Booking[]> {
-  const expired = await endLapsedHolds(tx, limit, stockId);
+  const expired = await endLapsedHolds(tx, orderLimit, stockId);
   if (expired.length === 0) return expired;
   await returnSeats(tx, seatsPerStock(expired));
   await recordBookingsExpired(tx, context.config.BOOKING_EVENTS_TOPIC, expired);
@@ -31,6 +31,6 @@ export async function releaseLapsedHolds(context: BookingContext): Promise<numbe
     const batch = await context.db.transaction((tx) => releaseLapsedHoldsIn(tx, context, batchSize));
     released += batch.length;
     if (batch.length > 0) context.eventsCommitted();
-    if (batch.length < batchSize) return released;
+    if (new Set(batch.map((booking) => booking.orderId)).size < batchSize) return released;
   }
 }

@@ -103,25 +103,24 @@ interface InsertedHold extends Record<string, unknown> {
 }
 
 /**
- * Ends live holds past their expiry, oldest first, skipping rows another transaction holds (a payment
- * in progress, another sweeper): set-based, and safe with several replicas. Returns what it ended;
- * the caller gives the seats back to the stocks in the same transaction.
+ * Ends the live holds past their expiry of up to `orderLimit` orders (all of an order's lapsed holds
+ * together, so each order gets one event per batch), skipping rows another transaction holds (a payment
+ * in progress, another sweeper): set-based, and safe with several replicas. Returns what it ended; the
+ * caller gives the seats back to the stocks in the same transaction.
  */
-export async function endLapsedHolds(tx: Executor, limit: number, stockId?: string): Promise<Booking[]> {
+export async function endLapsedHolds(tx: Executor, orderLimit: number, stockId?: string): Promise<Booking[]> {
+  const lapsed = and(
+    eq(bookings.status, 'HELD'),
+    sql`${bookings.expiresAt} <= now()`,
+    stockId ? eq(bookings.stockId, stockId) : undefined,
+  );
+  const dueOrders = tx.selectDistinct({ orderId: bookings.orderId }).from(bookings).where(lapsed).limit(orderLimit);
   // A CTE, so the locking subquery runs exactly once.
   const due = tx.$with('due').as(
     tx
       .select({ id: bookings.id })
       .from(bookings)
-      .where(
-        and(
-          eq(bookings.status, 'HELD'),
-          sql`${bookings.expiresAt} <= now()`,
-          stockId ? eq(bookings.stockId, stockId) : undefined,
-        ),
-      )
-      .orderBy(asc(bookings.expiresAt))
-      .limit(limit)
+      .where(and(lapsed, inArray(bookings.orderId, dueOrders)))
       .for('update', { skipLocked: true }),
   );
   return tx
@@ -154,15 +153,25 @@ export async function releaseOrderHolds(
     .returning(bookingWithStockKey);
 }
 
-/** The order's bookings, locked: payment decides on them and no sweep or cancel changes them meanwhile. */
+/**
+ * The order's bookings, locked: payment decides on them and no sweep or cancel changes them meanwhile.
+ * Only booking rows are locked (the stock keys come from scalar subqueries): the hot stock row stays
+ * free for the hold batches.
+ */
 export async function lockOrderBookings(tx: Executor, orderId: string): Promise<PayableCheck[]> {
+  const stockColumn = (column: typeof stocks.eventId | typeof stocks.ticketTypeId) =>
+    sql<string>`(select ${column} from ${stocks} where ${stocks.id} = ${bookings.stockId})`;
   return tx
-    .select({ ...bookingWithStockKey, lapsed: sql<boolean>`${bookings.expiresAt} <= now()` })
+    .select({
+      ...bookingWithStockKey,
+      eventId: stockColumn(stocks.eventId),
+      ticketTypeId: stockColumn(stocks.ticketTypeId),
+      lapsed: sql<boolean>`${bookings.expiresAt} <= now()`,
+    })
     .from(bookings)
-    .innerJoin(stocks, eq(stocks.id, bookings.stockId))
     .where(eq(bookings.orderId, orderId))
     .orderBy(asc(bookings.id))
-    .for('update', { of: bookings });
+    .for('update');
 }
 
 export async function markOrderSold(tx: Executor, orderId: string): Promise<void> {

@@ -1,0 +1,224 @@
+/**
+ * `make bench-booking`: a flash sale on one hot stock. Booking runs as its own process on a fresh
+ * database; one client process drives CreateBooking over gRPC with many calls in flight; then pgbench
+ * runs the per-request-transaction baseline against the same schema. Prints holds/s, latency, the
+ * oversold check, booking's peak RSS and the ratio to the baseline; exits 1 when an invariant broke.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BookingServiceDefinition } from '@ticket/contracts/v1/booking/booking_service';
+import { ConfigError } from '@ticket/platform';
+import { freePort, type TestDatabase } from '@ticket/platform/testing';
+import { type Channel, ClientError, createChannel, createClient, Status } from 'nice-grpc';
+import {
+  assertNothingListens,
+  type BookingProcess,
+  startBookingProcess,
+  terminateBookingProcesses,
+} from './booking-process.ts';
+import { type BenchConfig, loadBenchConfig } from './config.ts';
+import { busyShare, readMachineCpu } from './cpu.ts';
+import {
+  backendCpuBetween,
+  createBenchDatabase,
+  readBackendCpu,
+  readCommitSettings,
+  readHoldTransactions,
+  readStockLedger,
+} from './database.ts';
+import { type BookingClient, runHoldLoad, type StockKey } from './hold-load.ts';
+import { runPgbench } from './pgbench.ts';
+import { type BenchFigures, formatSummary, judge } from './summary.ts';
+
+const READY_WITHIN_MS = 30_000;
+/** Setup calls (readiness, CreateStock) get this long each. */
+const SETUP_CALL_MS = 5_000;
+/** Calls still running this long after the window closed are cancelled and counted as failed. */
+const DRAIN_GRACE_MS = 10_000;
+
+async function main(): Promise<number> {
+  const config = loadBenchConfig();
+  const workDir = await mkdtemp(join(tmpdir(), 'bench-booking-'));
+  const database = await createBenchDatabase();
+  progress(`database ${database.name} created and migrated; work files in ${workDir}`);
+  cleanUpOnSignal(database, workDir);
+  let failed = true;
+  try {
+    const figures = await measure(config, database, workDir);
+    const verdict = judge(figures);
+    process.stdout.write(formatSummary(figures, verdict));
+    failed = verdict.problems.length > 0;
+  } finally {
+    await database.drop();
+    if (failed) await showBookingLog(workDir);
+    else await rm(workDir, { recursive: true, force: true });
+  }
+  return failed ? 1 : 0;
+}
+
+/** Interrupted (Ctrl-C, a timeout): stop booking, drop the database, then exit as the signal would. */
+function cleanUpOnSignal(database: TestDatabase, workDir: string): void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    progress(`${signal}: stopping booking, dropping ${database.name}`);
+    terminateBookingProcesses();
+    void Promise.allSettled([database.drop(), rm(workDir, { recursive: true, force: true })]).finally(() =>
+      process.exit(signal === 'SIGINT' ? 130 : 143),
+    );
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+}
+
+async function measure(config: BenchConfig, database: TestDatabase, workDir: string): Promise<BenchFigures> {
+  const kafkaPort = await freePort();
+  await assertNothingListens(kafkaPort);
+  const logFile = join(workDir, 'booking.log');
+  const booking = await startBookingProcess({
+    databaseUrl: database.url,
+    grpcPort: await freePort(),
+    kafkaBrokers: `127.0.0.1:${kafkaPort}`,
+    logLevel: config.BENCH_BOOKING_LOG_LEVEL,
+    logFile,
+  });
+  const grpc = await measureGrpc(config, booking, database.url);
+  progress(`pgbench: ${config.BENCH_CONCURRENCY} clients, one transaction per hold, ${config.BENCH_SECONDS} s`);
+  const pgbench = await runPgbench({
+    pgbench: config.PGBENCH,
+    databaseUrl: database.url,
+    stockId: grpc.pgbenchStockId,
+    clients: config.BENCH_CONCURRENCY,
+    threads: config.BENCH_PGBENCH_THREADS,
+    seconds: config.BENCH_SECONDS,
+    workDir,
+  });
+  return {
+    ...grpc.figures,
+    seconds: config.BENCH_SECONDS,
+    concurrency: config.BENCH_CONCURRENCY,
+    channels: config.BENCH_CHANNELS,
+    postgres: await readCommitSettings(database.url),
+    kafka: await describeKafka(kafkaPort, logFile),
+    grpcLedger: await readStockLedger(database.url, grpc.grpcStockId),
+    grpcTransactions: await readHoldTransactions(database.url, grpc.grpcStockId),
+    pgbench,
+    pgbenchLedger: await readStockLedger(database.url, grpc.pgbenchStockId),
+    targetRatio: config.BENCH_TARGET_RATIO,
+  };
+}
+
+/**
+ * The gRPC phase, with booking running: make the two stocks, drive the load, read booking's CPU and
+ * peak memory while it still runs, then stop it so that pgbench has the machine to itself.
+ */
+async function measureGrpc(config: BenchConfig, booking: BookingProcess, databaseUrl: string) {
+  const channels = Array.from({ length: config.BENCH_CHANNELS }, () => openChannel(booking.port));
+  const clients = channels.map((channel) => createClient(BookingServiceDefinition, channel));
+  try {
+    const client = clients[0] as BookingClient;
+    await Promise.race([waitUntilServing(client), booking.exited]);
+    const grpcStock = await createStock(client, config.BENCH_SEATS);
+    const pgbenchStock = await createStock(client, config.BENCH_SEATS);
+    progress(
+      `gRPC: ${config.BENCH_CONCURRENCY} callers on one stock, ${config.BENCH_WARMUP_SECONDS} s warm-up + ${config.BENCH_SECONDS} s`,
+    );
+    const readyPeakRssKiB = await booking.peakRssKiB();
+    const before = {
+      booking: await booking.cpuSeconds(),
+      load: process.cpuUsage(),
+      postgres: await readBackendCpu(databaseUrl),
+      machine: await readMachineCpu(),
+    };
+    const started = performance.now();
+    const result = await Promise.race([
+      runHoldLoad(clients, grpcStock.key, {
+        concurrency: config.BENCH_CONCURRENCY,
+        warmupSeconds: config.BENCH_WARMUP_SECONDS,
+        seconds: config.BENCH_SECONDS,
+        signal: AbortSignal.timeout((config.BENCH_WARMUP_SECONDS + config.BENCH_SECONDS) * 1_000 + DRAIN_GRACE_MS),
+      }),
+      booking.exited,
+    ]);
+    const loadWallSeconds = (performance.now() - started) / 1_000;
+    const loadCpu = process.cpuUsage(before.load);
+    const figures = {
+      grpc: result,
+      loadWallSeconds,
+      bookingCpuSeconds: (await booking.cpuSeconds()) - before.booking,
+      loadCpuSeconds: (loadCpu.user + loadCpu.system) / 1e6,
+      postgresCpuSeconds: backendCpuBetween(before.postgres, await readBackendCpu(databaseUrl)),
+      machineBusyShare: busyShare(before.machine, await readMachineCpu()),
+      bookingReadyPeakRssKiB: readyPeakRssKiB,
+      bookingPeakRssKiB: await booking.peakRssKiB(),
+    };
+    return { figures, grpcStockId: grpcStock.id, pgbenchStockId: pgbenchStock.id };
+  } finally {
+    for (const channel of channels) channel.close();
+    const stopping = performance.now();
+    const code = await booking.stop();
+    progress(`booking stopped with code ${code} in ${((performance.now() - stopping) / 1_000).toFixed(1)} s`);
+  }
+}
+
+/**
+ * One HTTP/2 connection per channel: grpc-js would otherwise share one connection among channels to
+ * the same address (its global subchannel pool), and BENCH_CHANNELS would change nothing.
+ */
+function openChannel(port: number): Channel {
+  return createChannel(`127.0.0.1:${port}`, undefined, { 'grpc.use_local_subchannel_pool': 1 });
+}
+
+/** Booking answers once it has connected its pool and bound its port; NOT_FOUND for a random stock is an answer. */
+async function waitUntilServing(client: BookingClient): Promise<void> {
+  const giveUpAt = performance.now() + READY_WITHIN_MS;
+  for (;;) {
+    try {
+      await client.getStock(
+        { eventId: randomUUID(), ticketTypeId: randomUUID() },
+        { signal: AbortSignal.timeout(SETUP_CALL_MS) },
+      );
+      return;
+    } catch (error) {
+      if (error instanceof ClientError && error.code === Status.NOT_FOUND) return;
+      if (performance.now() > giveUpAt)
+        throw new Error(`booking did not answer within ${READY_WITHIN_MS} ms`, { cause: error });
+      await sleep(100);
+    }
+  }
+}
+
+async function createStock(client: BookingClient, seats: number): Promise<{ id: string; key: StockKey }> {
+  const key = { eventId: randomUUID(), ticketTypeId: randomUUID() };
+  const { stock } = await client.createStock(
+    { ...key, seatsTotal: seats },
+    { signal: AbortSignal.timeout(SETUP_CALL_MS) },
+  );
+  if (!stock) throw new Error('CreateStock returned no stock');
+  return { id: stock.id, key };
+}
+
+/** Booking ran without a broker: say so, with how often its log shows it trying to reach one. */
+async function describeKafka(port: number, logFile: string): Promise<string> {
+  const lines = (await readFile(logFile, 'utf8')).split('\n').filter((line) => line.length > 0);
+  const refused = lines.filter((line) => line.includes('ECONNREFUSED')).length;
+  return `none at 127.0.0.1:${port} (connection refused); booking's log: ${lines.length} lines, ${refused} of them refused Kafka connections`;
+}
+
+async function showBookingLog(workDir: string): Promise<void> {
+  const logFile = join(workDir, 'booking.log');
+  const lines = (await readFile(logFile, 'utf8').catch(() => '')).split('\n').filter((line) => line.length > 0);
+  progress(`kept ${workDir}; the end of booking's log:\n${lines.slice(-15).join('\n')}`);
+}
+
+function progress(message: string): void {
+  process.stderr.write(`bench-booking: ${message}\n`);
+}
+
+try {
+  process.exit(await main());
+} catch (error) {
+  progress(error instanceof ConfigError ? error.message : `failed: ${error instanceof Error ? error.stack : error}`);
+  process.exit(1);
+}

@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BookingHarness, sleep, startBookingHarness, statusOf } from './harness.ts';
+
+let harness: BookingHarness;
+beforeAll(async () => {
+  harness = await startBookingHarness({ HOLD_TTL_SECONDS: '1' });
+});
+afterAll(() => harness?.close());
+
+const client = () => harness.clients[0]!.client;
+
+describe('stocks', () => {
+  it('creates a stock per (event, ticket type), once', async () => {
+    const key = { eventId: randomUUID(), ticketTypeId: randomUUID() };
+    const { stock } = await client().createStock({ ...key, seatsTotal: 40 });
+    expect(stock).toMatchObject({ ...key, seatsTotal: 40, seatsBooked: 0, seatsAvailable: 40 });
+    expect(stock?.createdAt).toBeInstanceOf(Date);
+    expect(await statusOf(client().createStock({ ...key, seatsTotal: 40 }))).toBe('ALREADY_EXISTS');
+    expect((await client().getStock(key)).stock?.id).toBe(stock?.id);
+  });
+
+  it('lists the stocks of an event, optionally of one ticket type', async () => {
+    const eventId = randomUUID();
+    const [a, b] = [randomUUID(), randomUUID()];
+    await client().createStock({ eventId, ticketTypeId: a, seatsTotal: 10 });
+    await client().createStock({ eventId, ticketTypeId: b, seatsTotal: 20 });
+    await client().createStock({ eventId: randomUUID(), ticketTypeId: a, seatsTotal: 5 });
+    const all = await client().getStocks({ eventId });
+    expect(all.stocks.map((stock) => stock.ticketTypeId).sort()).toEqual([a, b].sort());
+    const one = await client().getStocks({ eventId, ticketTypeId: b });
+    expect(one.stocks.map((stock) => stock.seatsTotal)).toEqual([20]);
+    expect((await client().getStocks({ eventId: randomUUID() })).stocks).toEqual([]);
+  });
+
+  it('answers NOT_FOUND for a stock that does not exist', async () => {
+    const key = { eventId: randomUUID(), ticketTypeId: randomUUID() };
+    expect(await statusOf(client().getStock(key))).toBe('NOT_FOUND');
+    expect(await statusOf(client().deleteStock(key))).toBe('NOT_FOUND');
+  });
+
+  it('refuses to delete a stock with live holds or sold seats, and deletes it once they are gone', async () => {
+    const key = { eventId: randomUUID(), ticketTypeId: randomUUID() };
+    await client().createStock({ ...key, seatsTotal: 10 });
+    const sold = randomUUID();
+    await client().createBooking({ ...key, orderId: sold, userId: 'u', seats: 2, idempotencyKey: randomUUID() });
+    await client().deleteOrderBookings({ orderId: sold });
+    expect(await statusOf(client().deleteStock(key))).toBe('FAILED_PRECONDITION');
+
+    const other = { eventId: randomUUID(), ticketTypeId: randomUUID() };
+    await client().createStock({ ...other, seatsTotal: 10 });
+    const held = await client().createBooking({
+      ...other,
+      orderId: randomUUID(),
+      userId: 'u',
+      seats: 3,
+      idempotencyKey: randomUUID(),
+    });
+    expect(await statusOf(client().deleteStock(other))).toBe('FAILED_PRECONDITION');
+    // Once the hold lapsed it no longer counts, even before the sweep ran.
+    await sleep(1_100);
+    expect(await statusOf(client().deleteStock(other))).toBe('OK');
+    expect(await statusOf(client().getStock(other))).toBe('NOT_FOUND');
+    const [row] = await harness.sql`select count(*)::int as n from booking.bookings where id = ${held.booking!.id}`;
+    expect(row?.n).toBe(0);
+  });
+
+  it('keeps 0 <= seats_booked <= seats_total in the database itself', async () => {
+    const key = { eventId: randomUUID(), ticketTypeId: randomUUID() };
+    const { stock } = await client().createStock({ ...key, seatsTotal: 3 });
+    await expect(harness.sql`update booking.stocks set seats_booked = 4 where id = ${stock!.id}`).rejects.toThrow(
+      /stocks_seats_booked_within_total/,
+    );
+    await expect(harness.sql`update booking.stocks set seats_booked = -1 where id = ${stock!.id}`).rejects.toThrow(
+      /stocks_seats_booked_within_total/,
+    );
+    await expect(
+      harness.sql`insert into booking.stocks (event_id, ticket_type_id, seats_total) values (${randomUUID()}, ${randomUUID()}, 0)`,
+    ).rejects.toThrow(/stocks_seats_total_positive/);
+  });
+});

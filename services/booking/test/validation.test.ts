@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import type { BookingServiceDefinition } from '@ticket/contracts/v1/booking/booking_service';
+import type { Client } from 'nice-grpc';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BookingHarness, errorOf, holdRequest, newStockKey, startBookingHarness } from './harness.ts';
+
+let harness: BookingHarness;
+beforeAll(async () => {
+  harness = await startBookingHarness();
+});
+afterAll(() => harness?.close());
+
+type BookingClient = Client<typeof BookingServiceDefinition>;
+
+const key = newStockKey();
+const orderId = randomUUID();
+
+/** Each bad request and the field its INVALID_ARGUMENT answer must name. */
+const badRequests: [string, (client: BookingClient) => Promise<unknown>, string][] = [
+  ['CreateStock', (c) => c.createStock({ ...key, eventId: 'not-a-uuid', seatsTotal: 5 }), 'event_id'],
+  ['CreateStock', (c) => c.createStock({ ...key, ticketTypeId: '', seatsTotal: 5 }), 'ticket_type_id'],
+  ['CreateStock', (c) => c.createStock({ ...key, seatsTotal: 0 }), 'seats_total'],
+  ['CreateStock', (c) => c.createStock({ ...key, seatsTotal: -3 }), 'seats_total'],
+  ['GetStocks', (c) => c.getStocks({ eventId: 'x' }), 'event_id'],
+  ['GetStocks', (c) => c.getStocks({ eventId: key.eventId, ticketTypeId: 'x' }), 'ticket_type_id'],
+  ['GetStock', (c) => c.getStock({ ...key, ticketTypeId: 'x' }), 'ticket_type_id'],
+  ['DeleteStock', (c) => c.deleteStock({ ...key, eventId: '' }), 'event_id'],
+  ['CreateBooking', (c) => c.createBooking(holdRequest(key, { idempotencyKey: '' })), 'idempotency_key'],
+  ['CreateBooking', (c) => c.createBooking(holdRequest(key, { orderId: 'order-1' })), 'order_id'],
+  ['CreateBooking', (c) => c.createBooking(holdRequest(key, { userId: '' })), 'user_id'],
+  ['CreateBooking', (c) => c.createBooking(holdRequest(key, { seats: 0 })), 'seats'],
+  ['CreateBooking', (c) => c.createBooking(holdRequest(key, { seats: 10_001 })), 'seats'],
+  ['CreateBooking', (c) => c.createBooking(holdRequest({ ...key, eventId: 'x' })), 'event_id'],
+  ['GetBookings', (c) => c.getBookings({ orderId: '', includeExpired: false }), 'order_id'],
+  ['ExpireBookings', (c) => c.expireBookings({ orderId, bookingIds: [] }), 'booking_ids'],
+  ['ExpireBookings', (c) => c.expireBookings({ orderId, bookingIds: [randomUUID(), 'x'] }), 'booking_ids[1]'],
+  ['ExpireBookings', (c) => c.expireBookings({ orderId: 'x', bookingIds: [randomUUID()] }), 'order_id'],
+  ['DeleteOrderBookings', (c) => c.deleteOrderBookings({ orderId: 'x' }), 'order_id'],
+];
+
+describe('bad input', () => {
+  it.each(badRequests)('%s names %s', async (_rpc, call, field) => {
+    const answer = await errorOf(call(harness.clients[0]!.client));
+    expect(answer).toMatch(/^INVALID_ARGUMENT: /);
+    expect(answer).toContain(field);
+  });
+
+  it('changes nothing when it refuses', async () => {
+    const [row] = await harness.sql<{ n: number }[]>`
+      select (select count(*) from booking.stocks) + (select count(*) from booking.bookings) as n`;
+    expect(Number(row!.n)).toBe(0);
+  });
+});
