@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { type CreateEventCommand, fingerprintOf } from './event.ts';
+import { decodeEventCursor, decodeLocationCursor, encodeEventCursor, encodeLocationCursor } from './page-token.ts';
+
+const command: CreateEventCommand = {
+  idempotencyKey: 'k1',
+  name: 'Concert',
+  description: '',
+  startsAt: new Date('2031-01-01T20:00:00Z'),
+  endsAt: new Date('2031-01-01T22:00:00Z'),
+  locationId: undefined,
+  ticketTypes: [{ name: 'A', price: { amountMinor: 100, currency: 'EUR' }, seats: 5 }],
+};
+
+describe('fingerprintOf', () => {
+  it('ignores the idempotency key and tells any other argument apart', () => {
+    expect(fingerprintOf({ ...command, idempotencyKey: 'k2' })).toBe(fingerprintOf(command));
+    const variants: CreateEventCommand[] = [
+      { ...command, name: 'Concert!' },
+      { ...command, description: 'x' },
+      { ...command, startsAt: new Date('2031-01-01T20:00:00.001Z') },
+      { ...command, endsAt: new Date('2031-01-01T23:00:00Z') },
+      { ...command, locationId: '1b4e28ba-2fa1-11d2-883f-0016d3cca427' },
+      { ...command, ticketTypes: [{ name: 'A', price: { amountMinor: 101, currency: 'EUR' }, seats: 5 }] },
+      { ...command, ticketTypes: [{ name: 'A', price: { amountMinor: 100, currency: 'USD' }, seats: 5 }] },
+      { ...command, ticketTypes: [{ name: 'A', price: { amountMinor: 100, currency: 'EUR' }, seats: 6 }] },
+      { ...command, ticketTypes: [...command.ticketTypes, ...command.ticketTypes] },
+    ];
+    const prints = new Set([command, ...variants].map(fingerprintOf));
+    expect(prints.size).toBe(variants.length + 1);
+  });
+});
+
+describe('page tokens', () => {
+  it('round-trip, and only for their own list', () => {
+    const cursor = {
+      startsAt: new Date('2031-01-01T20:00:00.123Z'),
+      id: '1b4e28ba-2fa1-11d2-883f-0016d3cca427',
+      locationId: null,
+    };
+    const token = encodeEventCursor(cursor);
+    expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(decodeEventCursor(token)).toEqual(cursor);
+    expect(decodeLocationCursor(token)).toBeUndefined();
+    const locationToken = encodeLocationCursor({ name: 'Hall', id: cursor.id });
+    expect(decodeLocationCursor(locationToken)).toEqual({ name: 'Hall', id: cursor.id });
+    expect(decodeEventCursor(locationToken)).toBeUndefined();
+  });
+
+  it('refuse what this service did not issue', () => {
+    for (const token of [
+      '',
+      '!!!',
+      'e30',
+      Buffer.from('{"k":"events"}').toString('base64url'),
+      `${encodeEventCursor({ startsAt: new Date(0), id: '1b4e28ba-2fa1-11d2-883f-0016d3cca427', locationId: null })}=`,
+    ]) {
+      expect(decodeEventCursor(token)).toBeUndefined();
+    }
+  });
+});

@@ -1,0 +1,61 @@
+import { join } from 'node:path';
+import { readDescriptorSet } from '@ticket/contracts/descriptor-set';
+import { BookingServiceDefinition } from '@ticket/contracts/v1/booking/booking_service';
+import { EventServiceDefinition } from '@ticket/contracts/v1/event/event_service';
+import {
+  type Closer,
+  closeDatabase,
+  createGrpcServer,
+  createServiceClient,
+  type Logger,
+  openServiceDatabase,
+  type RunningService,
+  runningService,
+  scheduleJob,
+} from '@ticket/platform';
+import { cleanUpPendingEvents } from './app/clean-up-pending-events.ts';
+import type { EventContext } from './app/context.ts';
+import { bookingStockGateway } from './clients/booking-stocks.ts';
+import type { EventConfig } from './config.ts';
+import { eventService } from './grpc/event-service.ts';
+
+export const EVENT_SCHEMA = 'event';
+export const EVENT_MIGRATIONS = join(import.meta.dirname, 'db/migrations');
+
+export type RunningEventService = RunningService<EventContext>;
+
+/**
+ * The composition root: config → database, booking client → use cases → gRPC server, cleanup job.
+ * Booking may be down at start: the channel connects when a call needs it.
+ */
+export async function startEventService(config: EventConfig, logger: Logger): Promise<RunningEventService> {
+  const db = await openServiceDatabase(
+    config,
+    { name: 'event', schema: EVENT_SCHEMA, migrationsFolder: EVENT_MIGRATIONS },
+    logger,
+  );
+  const booking = createServiceClient(BookingServiceDefinition, config.BOOKING_ADDR, {
+    deadlineMs: config.BOOKING_DEADLINE_MS,
+    logger,
+  });
+  const context: EventContext = { db, config, logger, stocks: bookingStockGateway(booking, logger) };
+
+  const server = createGrpcServer({ logger, descriptorSet: readDescriptorSet() });
+  server.add(EventServiceDefinition, eventService(context));
+  const port = await server.listen(config.GRPC_HOST, config.GRPC_PORT);
+  const cleanup = scheduleJob(
+    'clean-up-pending-events',
+    config.CLEANUP_SCHEDULE,
+    async () => ({ ...(await cleanUpPendingEvents(context)) }),
+    logger,
+  );
+  logger.info({ port }, 'event service listening');
+
+  const closers: Closer[] = [
+    { name: 'grpc server', close: () => server.shutdown() },
+    { name: 'pending event cleanup job', close: () => cleanup.destroy() },
+    { name: 'booking client', close: () => booking.close() },
+    { name: 'database', close: () => closeDatabase(db) },
+  ];
+  return runningService(port, context, closers, logger);
+}
