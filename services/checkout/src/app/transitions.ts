@@ -1,0 +1,89 @@
+import { type Executor, failedPrecondition } from '@ticket/platform';
+import {
+  findOrder,
+  firstPaymentAttempt,
+  insertTickets,
+  type Transition,
+  transitionOrder,
+} from '../db/order-repository.ts';
+import { issueTickets, type Order } from '../domain/order.ts';
+import { recordOrderEvent } from '../events/order-events.ts';
+import type { CheckoutContext } from './context.ts';
+
+// The order's status changes, each one transaction: the conditional UPDATE, what goes with it, and its event.
+
+/**
+ * CREATED → `transition.status` in `tx`, with its event; returns the changed order, or undefined when the order
+ * was no longer CREATED (another transition won the race).
+ */
+export async function applyTransition(
+  tx: Executor,
+  context: CheckoutContext,
+  orderId: string,
+  transition: Transition,
+): Promise<Order | undefined> {
+  const change = await withRefundOwed(tx, orderId, transition);
+  if (!(await transitionOrder(tx, orderId, change))) return undefined;
+  if (transition.status === 'PAID') {
+    const paid = await findOrder(tx, orderId);
+    if (paid) await insertTickets(tx, orderId, issueTickets(paid.items));
+  }
+  const order = await findOrder(tx, orderId);
+  if (!order) throw new Error(`order ${orderId} vanished inside its transition`);
+  await recordOrderEvent(
+    tx,
+    context.config.ORDER_EVENTS_TOPIC,
+    transition.status,
+    order,
+    change.refundPaymentReference ?? '',
+  );
+  return order;
+}
+
+/**
+ * An order that ends CANCELLED or EXPIRED after a payment was recorded for it (a payment that raced a cancellation
+ * or the expiry) owes that payment back: its terminal event names it, so the refund is never forgotten.
+ */
+async function withRefundOwed(tx: Executor, orderId: string, transition: Transition): Promise<Transition> {
+  if (transition.status === 'PAID' || transition.status === 'FAILED' || transition.refundPaymentReference) {
+    return transition;
+  }
+  const payment = await firstPaymentAttempt(tx, orderId);
+  return payment ? { ...transition, refundPaymentReference: payment.paymentReference } : transition;
+}
+
+/** applyTransition in a transaction of its own; wakes the outbox relay when it committed a change. */
+export async function transition(
+  context: CheckoutContext,
+  orderId: string,
+  change: Transition,
+): Promise<Order | undefined> {
+  const order = await context.db.transaction((tx) => applyTransition(tx, context, orderId, change));
+  if (order) context.eventsCommitted();
+  return order;
+}
+
+export interface Payment {
+  idempotencyKey: string;
+  paymentReference: string;
+}
+
+/**
+ * Booking sold the order's seats: CREATED → PAID with one ticket per seat. When another transition came first, the
+ * answer depends on who: this same payment (a repeat) gets the paid order, anything else FAILED_PRECONDITION.
+ */
+export async function completePaid(context: CheckoutContext, orderId: string, payment: Payment): Promise<Order> {
+  const paid = await transition(context, orderId, {
+    status: 'PAID',
+    paymentReference: payment.paymentReference,
+    paymentIdempotencyKey: payment.idempotencyKey,
+  });
+  if (paid) return paid;
+  const current = await findOrder(context.db, orderId);
+  if (current?.status === 'PAID' && current.paymentIdempotencyKey === payment.idempotencyKey) return current;
+  throw failedPrecondition(
+    current?.status === 'PAID'
+      ? `order ${orderId} was already paid by another payment; payment ${payment.paymentReference} must be refunded`
+      : `order ${orderId} cannot be paid: it is ${current?.status.toLowerCase() ?? 'gone'}`,
+  );
+}

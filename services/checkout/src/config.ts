@@ -1,0 +1,45 @@
+import { commonConfig, env, loadConfig } from '@ticket/platform';
+import { z } from 'zod';
+
+export const checkoutConfigShape = {
+  ...commonConfig,
+  GRPC_HOST: z.string().default('0.0.0.0'),
+  GRPC_PORT: env.port(50620),
+  /** The event service (ticket types and prices). */
+  EVENT_ADDR: env.address('127.0.0.1:50600'),
+  /** The booking service (seat holds). */
+  BOOKING_ADDR: env.address('127.0.0.1:50610'),
+  /** Deadline of one call to the event service, retries included. */
+  EVENT_DEADLINE_MS: env.positiveInt(3_000),
+  /** Deadline of one call to the booking service, retries included. */
+  BOOKING_DEADLINE_MS: env.positiveInt(5_000),
+  /** Most seats one order may hold, over all of its lines. */
+  MAX_SEATS_PER_ORDER: env.positiveInt(10),
+  /** Calls to booking (holds) that PlaceOrder runs at once. */
+  HOLD_PARALLELISM: env.positiveInt(4),
+  ORDER_EVENTS_TOPIC: z.string().min(1).default('ticket.checkout.v1.order-events'),
+  /** Booking's hold-expiry topic (its BOOKING_EVENTS_TOPIC). */
+  BOOKING_EVENTS_TOPIC: z.string().min(1).default('ticket.booking.v1.bookings-expired'),
+  /** Consumer group of this service on BOOKING_EVENTS_TOPIC. */
+  BOOKING_EVENTS_GROUP: z.string().min(1).default('checkout.bookings-expired'),
+  /** Where booking events that cannot be handled are parked. */
+  BOOKING_EVENTS_DLQ_TOPIC: z.string().min(1).default('ticket.checkout.v1.bookings-expired.dlq'),
+  /** Partitions of the topics when this service creates them. */
+  KAFKA_TOPIC_PARTITIONS: env.positiveInt(3),
+  /** node-cron schedule (with seconds) of the check that expires CREATED orders past expires_at. */
+  EXPIRY_CHECK_SCHEDULE: env.cron('*/30 * * * * *'),
+  /**
+   * The check leaves an order alone until this long after its expires_at, so booking's own sweep and its event
+   * normally expire it first; the check is the safety net for a lost event.
+   */
+  EXPIRY_CHECK_GRACE_SECONDS: z.coerce.number().int().min(0).default(30),
+  /** Orders the check looks at per run. */
+  EXPIRY_CHECK_BATCH_SIZE: env.positiveInt(200),
+  /** HS256 secret of the callers' JWTs (`authorization: Bearer <token>`); required, no default. */
+  AUTH_JWT_SECRET: env.jwtSecret(),
+};
+
+export type CheckoutConfig = ReturnType<typeof loadCheckoutConfig>;
+
+export const loadCheckoutConfig = (source: Record<string, string | undefined> = process.env) =>
+  loadConfig(checkoutConfigShape, source);

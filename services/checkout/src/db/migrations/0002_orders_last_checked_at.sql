@@ -1,0 +1,1 @@
+ALTER TABLE "checkout"."orders" ADD COLUMN "last_checked_at" timestamp with time zone;

@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import { OrderEvent, OrderEventType } from '@ticket/contracts/v1/checkout/order_events';
+import { addToOutbox, type Executor } from '@ticket/platform';
+import { outbox } from '../db/schema.ts';
+import type { OrderEventType as DomainEventType, Order } from '../domain/order.ts';
+import { toOrderMessage } from '../mapping.ts';
+
+/** The event-type header of each order event, in the past tense, like the proto's types. */
+export const ORDER_EVENT_TYPES: Record<DomainEventType, string> = {
+  CREATED: 'ticket.checkout.v1.OrderCreated',
+  PAID: 'ticket.checkout.v1.OrderPaid',
+  CANCELLED: 'ticket.checkout.v1.OrderCancelled',
+  EXPIRED: 'ticket.checkout.v1.OrderExpired',
+  FAILED: 'ticket.checkout.v1.OrderFailed',
+};
+
+const typeToProto: Record<DomainEventType, OrderEventType> = {
+  CREATED: OrderEventType.ORDER_EVENT_TYPE_CREATED,
+  PAID: OrderEventType.ORDER_EVENT_TYPE_PAID,
+  CANCELLED: OrderEventType.ORDER_EVENT_TYPE_CANCELLED,
+  EXPIRED: OrderEventType.ORDER_EVENT_TYPE_EXPIRED,
+  FAILED: OrderEventType.ORDER_EVENT_TYPE_FAILED,
+};
+
+/**
+ * Writes the OrderEvent announcing `order`'s change into the outbox, in the transaction that made the change (so
+ * it exists if and only if the change committed), keyed by order id so one order's events stay in order.
+ */
+export async function recordOrderEvent(
+  tx: Executor,
+  topic: string,
+  type: DomainEventType,
+  order: Order,
+  refundPaymentReference = '',
+): Promise<void> {
+  const event = OrderEvent.fromPartial({
+    eventId: randomUUID(),
+    eventType: typeToProto[type],
+    occurredAt: order.updatedAt,
+    order: toOrderMessage(order),
+    refundPaymentReference,
+  });
+  await addToOutbox(tx, outbox, [
+    {
+      topic,
+      key: order.id,
+      eventId: event.eventId,
+      eventType: ORDER_EVENT_TYPES[type],
+      payload: OrderEvent.encode(event).finish(),
+    },
+  ]);
+}

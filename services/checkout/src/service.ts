@@ -1,0 +1,117 @@
+import { join } from 'node:path';
+import { readDescriptorSet } from '@ticket/contracts/descriptor-set';
+import { CheckoutServiceDefinition } from '@ticket/contracts/v1/checkout/checkout_service';
+import {
+  type AuthContext,
+  type Closer,
+  closeDatabase,
+  createAuthMiddleware,
+  createGrpcServer,
+  createKafka,
+  createOutboxPublisher,
+  type Logger,
+  openServiceDatabase,
+  type RunningService,
+  runningService,
+  scheduleJob,
+  startConsumerInBackground,
+} from '@ticket/platform';
+import type { Catalog, CheckoutContext, SeatLedger } from './app/context.ts';
+import { checkOverdueOrders } from './app/expire-orders.ts';
+import { createBookingLedger } from './clients/booking-ledger.ts';
+import { createEventCatalog } from './clients/event-catalog.ts';
+import type { CheckoutConfig } from './config.ts';
+import { createBookingsExpiredConsumer } from './consumers/bookings-expired.ts';
+import { outbox } from './db/schema.ts';
+import { checkoutService } from './grpc/checkout-service.ts';
+
+export const CHECKOUT_SCHEMA = 'checkout';
+export const CHECKOUT_MIGRATIONS = join(import.meta.dirname, 'db/migrations');
+
+export type RunningCheckoutService = RunningService<CheckoutContext>;
+
+export interface CheckoutDependencies {
+  /** Replaces the event service client (tests); by default a gRPC client of EVENT_ADDR. */
+  catalog?: Catalog;
+  /** Replaces the booking service client (tests); by default a gRPC client of BOOKING_ADDR. */
+  seats?: SeatLedger;
+}
+
+/**
+ * The composition root: config → database → clients of event and booking → use cases → gRPC server (behind JWT
+ * auth), the bookings-expired consumer, the overdue-order check and the outbox relay. Kafka may be down at start
+ * and at any time after: orders are placed, paid and cancelled regardless; events wait in the outbox.
+ */
+export async function startCheckoutService(
+  config: CheckoutConfig,
+  logger: Logger,
+  dependencies: CheckoutDependencies = {},
+): Promise<RunningCheckoutService> {
+  const db = await openServiceDatabase(
+    config,
+    { name: 'checkout', schema: CHECKOUT_SCHEMA, migrationsFolder: CHECKOUT_MIGRATIONS },
+    logger,
+  );
+  const eventClient = dependencies.catalog
+    ? undefined
+    : createEventCatalog(config.EVENT_ADDR, config.EVENT_DEADLINE_MS, logger);
+  const bookingClient = dependencies.seats
+    ? undefined
+    : createBookingLedger(config.BOOKING_ADDR, config.BOOKING_DEADLINE_MS, logger);
+  const catalog = dependencies.catalog ?? (eventClient as Catalog);
+  const seats = dependencies.seats ?? (bookingClient as SeatLedger);
+
+  const kafka = createKafka({ clientId: 'checkout', brokers: config.KAFKA_BROKERS, logger });
+  const topics = [
+    { topic: config.ORDER_EVENTS_TOPIC, partitions: config.KAFKA_TOPIC_PARTITIONS },
+    { topic: config.BOOKING_EVENTS_TOPIC, partitions: config.KAFKA_TOPIC_PARTITIONS },
+    { topic: config.BOOKING_EVENTS_DLQ_TOPIC, partitions: 1 },
+  ];
+  const { producer, relay } = createOutboxPublisher({ kafka, db, table: outbox, topics: topics, logger });
+  const context: CheckoutContext = { db, config, logger, catalog, seats, eventsCommitted: () => relay.wake() };
+
+  const server = createGrpcServer<AuthContext>({
+    logger,
+    descriptorSet: readDescriptorSet(),
+    middleware: createAuthMiddleware({ secret: config.AUTH_JWT_SECRET }),
+  });
+  server.add(CheckoutServiceDefinition, checkoutService(context));
+  const port = await server.listen(config.GRPC_HOST, config.GRPC_PORT);
+  relay.start();
+  const consumer = startConsumerInBackground({
+    kafka,
+    consumer: createBookingsExpiredConsumer(context, {
+      kafka,
+      topic: config.BOOKING_EVENTS_TOPIC,
+      groupId: config.BOOKING_EVENTS_GROUP,
+      deadLetterTopic: config.BOOKING_EVENTS_DLQ_TOPIC,
+    }),
+    topics,
+    logger,
+    name: 'bookings-expired consumer',
+  });
+  const overdueCheck = scheduleJob(
+    'check-overdue-orders',
+    config.EXPIRY_CHECK_SCHEDULE,
+    async () => ({ ...(await checkOverdueOrders(context)) }),
+    logger,
+  );
+  logger.info({ port }, 'checkout service listening');
+
+  const closers: Closer[] = [
+    { name: 'grpc server', close: () => server.shutdown() },
+    { name: 'overdue order check', close: () => overdueCheck.destroy() },
+    { name: 'bookings-expired consumer', close: () => consumer.stop() },
+    { name: 'outbox relay', close: () => relay.stop() },
+    { name: 'kafka producer', close: () => producer.disconnect() },
+    {
+      name: 'service clients',
+      close: () => {
+        eventClient?.close();
+        bookingClient?.close();
+      },
+    },
+    { name: 'database', close: () => closeDatabase(db) },
+  ];
+  return runningService(port, context, closers, logger);
+}

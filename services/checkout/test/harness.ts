@@ -1,0 +1,263 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { loadBookingConfig } from '@ticket/booking/config';
+import {
+  BOOKING_MIGRATIONS,
+  BOOKING_SCHEMA,
+  type RunningBookingService,
+  startBookingService,
+} from '@ticket/booking/service';
+import { BookingServiceDefinition } from '@ticket/contracts/v1/booking/booking_service';
+import { CheckoutServiceDefinition } from '@ticket/contracts/v1/checkout/checkout_service';
+import { OrderEvent } from '@ticket/contracts/v1/checkout/order_events';
+import { type Event, EventServiceDefinition } from '@ticket/contracts/v1/event/event_service';
+import { loadEventConfig } from '@ticket/event/config';
+import { EVENT_MIGRATIONS, EVENT_SCHEMA, type RunningEventService, startEventService } from '@ticket/event/service';
+import {
+  createKafka,
+  createLogger,
+  createServiceClient,
+  type Kafka,
+  migrateSchema,
+  type ServiceClient,
+  signUserToken,
+} from '@ticket/platform';
+import { createTestDatabase, readMessages, type TestDatabase, testKafkaBrokers } from '@ticket/platform/testing';
+import { Metadata } from 'nice-grpc';
+import postgres from 'postgres';
+import { loadCheckoutConfig } from '../src/config.ts';
+import {
+  CHECKOUT_MIGRATIONS,
+  CHECKOUT_SCHEMA,
+  type RunningCheckoutService,
+  startCheckoutService,
+} from '../src/service.ts';
+
+export const logger = createLogger({ name: 'checkout-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+export interface HarnessOptions {
+  /** Overrides of checkout's configuration. */
+  checkout?: Record<string, string>;
+  /** Overrides of booking's configuration (e.g. HOLD_TTL_SECONDS). */
+  booking?: Record<string, string>;
+  /** Kafka for all three services; the test run's broker by default. */
+  brokers?: string[];
+}
+
+export interface TicketTypeSpec {
+  name: string;
+  priceMinor: number;
+  currency?: string;
+  seats: number;
+}
+
+export interface CheckoutHarness {
+  database: TestDatabase;
+  /** Direct SQL on the shared test database (each service in its own schema), to check invariants behind the APIs. */
+  sql: postgres.Sql;
+  secret: string;
+  orderTopic: string;
+  bookingTopic: string;
+  kafka: Kafka;
+  booking: RunningBookingService;
+  event: RunningEventService;
+  checkouts: RunningCheckoutService[];
+  checkout: ServiceClient<typeof CheckoutServiceDefinition>['client'];
+  checkoutClients: ServiceClient<typeof CheckoutServiceDefinition>['client'][];
+  bookings: ServiceClient<typeof BookingServiceDefinition>['client'];
+  events: ServiceClient<typeof EventServiceDefinition>['client'];
+  /** Call options authenticating as `userId` (a signed Bearer JWT). */
+  as(userId: string): Promise<{ metadata: Metadata }>;
+  /** A new event with these ticket types, through the real event service (which creates their stocks in booking). */
+  createEvent(ticketTypes: readonly TicketTypeSpec[]): Promise<Event>;
+  /** Another checkout replica on the same database and topics. */
+  addCheckoutReplica(): Promise<ServiceClient<typeof CheckoutServiceDefinition>['client']>;
+  /** The order events on the order topic, decoded, once `count` have arrived. */
+  readOrderEvents(count: number, timeoutMs?: number): Promise<Array<{ key: string | undefined; event: OrderEvent }>>;
+  /** The events of one order as they reached Kafka, in topic order (waits until every outbox row is on the topic). */
+  orderEventsOf(orderId: string): Promise<OrderEvent[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Real booking, event and checkout services in-process on one fresh database (each in its own schema) and fresh
+ * topics, talking gRPC to each other on free ports, with real gRPC clients for the test.
+ */
+export async function startCheckoutHarness(options: HarnessOptions = {}): Promise<CheckoutHarness> {
+  const database = await createTestDatabase('checkout');
+  await migrateSchema({ url: database.url, schema: BOOKING_SCHEMA, migrationsFolder: BOOKING_MIGRATIONS });
+  await migrateSchema({ url: database.url, schema: EVENT_SCHEMA, migrationsFolder: EVENT_MIGRATIONS });
+  await migrateSchema({ url: database.url, schema: CHECKOUT_SCHEMA, migrationsFolder: CHECKOUT_MIGRATIONS });
+  const brokers = options.brokers ?? testKafkaBrokers();
+  const bookingTopic = `test.bookings-expired.${database.name}`;
+  const orderTopic = `test.order-events.${database.name}`;
+  const common = {
+    DATABASE_URL: database.url,
+    KAFKA_BROKERS: brokers.join(','),
+    GRPC_HOST: '127.0.0.1',
+    GRPC_PORT: '0',
+    DATABASE_POOL_SIZE: '5',
+  };
+
+  const booking = await startBookingService(
+    loadBookingConfig({
+      ...common,
+      BOOKING_EVENTS_TOPIC: bookingTopic,
+      KAFKA_TOPIC_PARTITIONS: '1',
+      // The sweep runs when a test says so (daily: node-cron cannot wait past a timer's 24.8-day limit).
+      EXPIRY_SCHEDULE: '0 0 3 * * *',
+      ...options.booking,
+    }),
+    logger,
+  );
+  const bookingAddr = `127.0.0.1:${booking.port}`;
+  const event = await startEventService(loadEventConfig({ ...common, BOOKING_ADDR: bookingAddr }), logger);
+
+  const secret = randomBytes(32).toString('base64url');
+  const checkoutConfig = loadCheckoutConfig({
+    ...common,
+    DATABASE_POOL_SIZE: '10',
+    EVENT_ADDR: `127.0.0.1:${event.port}`,
+    BOOKING_ADDR: bookingAddr,
+    // Generous: the race tests run hundreds of calls at once on a 2-core machine shared with other test files.
+    EVENT_DEADLINE_MS: '20000',
+    BOOKING_DEADLINE_MS: '20000',
+    ORDER_EVENTS_TOPIC: orderTopic,
+    BOOKING_EVENTS_TOPIC: bookingTopic,
+    BOOKING_EVENTS_GROUP: `checkout.${database.name}`,
+    BOOKING_EVENTS_DLQ_TOPIC: `${bookingTopic}.dlq`,
+    KAFKA_TOPIC_PARTITIONS: '1',
+    EXPIRY_CHECK_SCHEDULE: '0 0 3 * * *',
+    EXPIRY_CHECK_GRACE_SECONDS: '0',
+    AUTH_JWT_SECRET: secret,
+    ...options.checkout,
+  });
+
+  const checkouts: RunningCheckoutService[] = [];
+  const closers: Array<() => void> = [];
+  const checkoutClients: CheckoutHarness['checkoutClients'] = [];
+  async function addCheckoutReplica() {
+    const service = await startCheckoutService(checkoutConfig, logger);
+    checkouts.push(service);
+    const { client, close } = createServiceClient(CheckoutServiceDefinition, `127.0.0.1:${service.port}`, {
+      deadlineMs: 30_000,
+    });
+    closers.push(close);
+    checkoutClients.push(client);
+    return client;
+  }
+  const checkout = await addCheckoutReplica();
+  const bookingClient = createServiceClient(BookingServiceDefinition, bookingAddr, { deadlineMs: 20_000 });
+  const eventClient = createServiceClient(EventServiceDefinition, `127.0.0.1:${event.port}`, { deadlineMs: 20_000 });
+  closers.push(bookingClient.close, eventClient.close);
+  const kafka = createKafka({ clientId: 'checkout-test', brokers, logger });
+  const sql = postgres(database.url, { max: 4, onnotice: () => {} });
+  const tokens = new Map<string, string>();
+  async function readOrderEvents(count: number, timeoutMs = 30_000) {
+    const messages = await untilTopicExists(() => readMessages(kafka, orderTopic, count, timeoutMs));
+    return messages.map((message) => ({
+      key: message.key,
+      event: OrderEvent.decode(message.value ?? new Uint8Array()),
+    }));
+  }
+
+  return {
+    database,
+    sql,
+    secret,
+    orderTopic,
+    bookingTopic,
+    kafka,
+    booking,
+    event,
+    checkouts,
+    checkout,
+    checkoutClients,
+    bookings: bookingClient.client,
+    events: eventClient.client,
+    addCheckoutReplica,
+    async as(userId) {
+      let token = tokens.get(userId);
+      if (token === undefined) {
+        token = await signUserToken(secret, userId, 3_600);
+        tokens.set(userId, token);
+      }
+      return { metadata: Metadata({ authorization: `Bearer ${token}` }) };
+    },
+    async createEvent(ticketTypes) {
+      const startsAt = new Date(Date.now() + 86_400_000);
+      const { event: created } = await eventClient.client.createEvent({
+        idempotencyKey: randomUUID(),
+        name: `Concert ${randomUUID().slice(0, 8)}`,
+        description: 'checkout test',
+        startsAt,
+        endsAt: new Date(startsAt.getTime() + 3_600_000),
+        ticketTypes: ticketTypes.map((spec) => ({
+          name: spec.name,
+          price: { amountMinor: spec.priceMinor, currency: spec.currency ?? 'EUR' },
+          seats: spec.seats,
+        })),
+      });
+      if (!created) throw new Error('CreateEvent answered without an event');
+      return created;
+    },
+    readOrderEvents,
+    async orderEventsOf(orderId) {
+      const [row] = await sql<{ n: number }[]>`select count(*)::int as n from checkout.outbox`;
+      const all = await readOrderEvents(row?.n ?? 0);
+      return all.filter((message) => message.key === orderId).map((message) => message.event);
+    },
+    async close() {
+      for (const close of closers) close();
+      for (const service of checkouts) await service.stop();
+      await event.stop();
+      await booking.stop();
+      await sql.end();
+      await database.drop();
+    },
+  };
+}
+
+/**
+ * Runs `read`, again while the broker does not know the topic yet (the service creates its topics in the
+ * background, and a fresh broker on a loaded machine can take a moment to host them).
+ */
+async function untilTopicExists<T>(read: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await read();
+    } catch (error) {
+      const unknownTopic = (error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION';
+      if (!unknownTopic || Date.now() > deadline) throw error;
+      await sleep(250);
+    }
+  }
+}
+
+/** The stock row of a ticket type and what its live and sold bookings add up to: the two must always agree. */
+export async function stockLedger(sql: postgres.Sql, ticketTypeId: string) {
+  const [row] = await sql<{ seats_total: number; seats_booked: number; held: number; sold: number }[]>`
+    select s.seats_total, s.seats_booked,
+      coalesce((select sum(b.seats) from booking.bookings b where b.stock_id = s.id and b.status = 'HELD'), 0)::int
+        as held,
+      coalesce((select sum(b.seats) from booking.bookings b where b.stock_id = s.id and b.status = 'SOLD'), 0)::int
+        as sold
+    from booking.stocks s where s.ticket_type_id = ${ticketTypeId}`;
+  if (!row) throw new Error(`no stock for ticket type ${ticketTypeId}`);
+  return { total: row.seats_total, booked: row.seats_booked, held: row.held, sold: row.sold };
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000, what = 'condition') {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+export { callOutcome as outcome, callStatus as statusOf } from '@ticket/platform/testing';

@@ -1,0 +1,278 @@
+import { randomUUID } from 'node:crypto';
+import { CheckoutServiceDefinition } from '@ticket/contracts/v1/checkout/checkout_service';
+import { createServiceClient, signUserToken } from '@ticket/platform';
+import { testKafkaBrokers } from '@ticket/platform/testing';
+import { createChannel, createClient, Metadata } from 'nice-grpc';
+import { HealthDefinition } from 'nice-grpc-server-health';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCheckoutConfig } from '../src/config.ts';
+import { startCheckoutService } from '../src/service.ts';
+import { type CheckoutHarness, logger, outcome, startCheckoutHarness } from './harness.ts';
+
+let h: CheckoutHarness;
+beforeAll(async () => {
+  h = await startCheckoutHarness();
+});
+afterAll(() => h?.close());
+
+const user = 'alice';
+const orderId = randomUUID();
+
+/** One call of every RPC, made by `userId` with the given options. */
+const everyRpc = (userId: string) =>
+  [
+    ['GetUserCart', (o: object) => h.checkout.getUserCart({ userId }, o)],
+    ['AddToCart', (o: object) => h.checkout.addToCart({ userId, ticketTypeId: randomUUID(), quantity: 1 }, o)],
+    ['UpdateCart', (o: object) => h.checkout.updateCart({ userId, ticketTypeId: randomUUID(), quantity: 0 }, o)],
+    ['PlaceOrder', (o: object) => h.checkout.placeOrder({ userId, idempotencyKey: 'k', email: 'a@example.com' }, o)],
+    [
+      'MarkOrderAsPaid',
+      (o: object) => h.checkout.markOrderAsPaid({ userId, orderId, paymentReference: 'p', idempotencyKey: 'k' }, o),
+    ],
+    ['CancelOrder', (o: object) => h.checkout.cancelOrder({ userId, orderId }, o)],
+    ['GetOrder', (o: object) => h.checkout.getOrder({ userId, orderId }, o)],
+    ['ListOrders', (o: object) => h.checkout.listOrders({ userId, pageSize: 0, pageToken: '' }, o)],
+  ] as const;
+
+describe('authentication', () => {
+  it('answers UNAUTHENTICATED on every RPC without a token, with a malformed one or one signed with another secret', async () => {
+    const foreign = await signUserToken(randomUUID() + randomUUID(), user, 60);
+    for (const [rpc, call] of everyRpc(user)) {
+      expect(`${rpc} ${await outcome(call({}))}`).toMatch(new RegExp(`^${rpc} UNAUTHENTICATED: missing authorization`));
+      const garbage = { metadata: Metadata({ authorization: 'Bearer abc.def.ghi' }) };
+      expect(`${rpc} ${await outcome(call(garbage))}`).toBe(`${rpc} UNAUTHENTICATED: invalid token`);
+      const wrongKey = { metadata: Metadata({ authorization: `Bearer ${foreign}` }) };
+      expect(`${rpc} ${await outcome(call(wrongKey))}`).toBe(`${rpc} UNAUTHENTICATED: invalid token`);
+    }
+  });
+
+  it('answers PERMISSION_DENIED on every RPC made for another user', async () => {
+    const mallory = await h.as('mallory');
+    for (const [rpc, call] of everyRpc(user)) {
+      expect(`${rpc} ${await outcome(call(mallory))}`).toBe(
+        `${rpc} PERMISSION_DENIED: user_id does not match the authenticated caller`,
+      );
+    }
+  });
+
+  it('answers NOT_FOUND for another user’s order, exactly as for a missing one', async () => {
+    const event = await h.createEvent([{ name: 'GA', priceMinor: 100, seats: 5 }]);
+    const auth = await h.as(user);
+    await h.checkout.addToCart({ userId: user, ticketTypeId: event.ticketTypes[0]!.id, quantity: 1 }, auth);
+    const { order } = await h.checkout.placeOrder(
+      { userId: user, idempotencyKey: randomUUID(), email: 'a@example.com' },
+      auth,
+    );
+    const bob = await h.as('bob');
+    const id = order!.id;
+    expect(await outcome(h.checkout.getOrder({ userId: 'bob', orderId: id }, bob))).toBe(
+      `NOT_FOUND: order ${id} not found`,
+    );
+    expect(await outcome(h.checkout.cancelOrder({ userId: 'bob', orderId: id }, bob))).toMatch(/^NOT_FOUND/);
+    expect(
+      await outcome(
+        h.checkout.markOrderAsPaid({ userId: 'bob', orderId: id, paymentReference: 'p', idempotencyKey: 'k' }, bob),
+      ),
+    ).toMatch(/^NOT_FOUND/);
+    expect(await outcome(h.checkout.getOrder({ userId: user, orderId: randomUUID() }, auth))).toMatch(/^NOT_FOUND/);
+  });
+
+  it('leaves health open', async () => {
+    const channel = createChannel(`127.0.0.1:${h.checkouts[0]!.port}`);
+    try {
+      expect(await createClient(HealthDefinition, channel).check({ service: '' })).toMatchObject({ status: 1 });
+    } finally {
+      channel.close();
+    }
+  });
+});
+
+describe('bad input', () => {
+  const cases: Array<[string, (auth: object) => Promise<unknown>, string]> = [
+    ['GetUserCart user_id', (a) => h.checkout.getUserCart({ userId: '' }, a), 'user_id'],
+    [
+      'AddToCart ticket_type_id',
+      (a) => h.checkout.addToCart({ userId: user, ticketTypeId: 'nope', quantity: 1 }, a),
+      'ticket_type_id',
+    ],
+    [
+      'AddToCart quantity 0',
+      (a) => h.checkout.addToCart({ userId: user, ticketTypeId: randomUUID(), quantity: 0 }, a),
+      'quantity',
+    ],
+    [
+      'AddToCart quantity -3',
+      (a) => h.checkout.addToCart({ userId: user, ticketTypeId: randomUUID(), quantity: -3 }, a),
+      'quantity',
+    ],
+    [
+      'AddToCart quantity over the order limit',
+      (a) => h.checkout.addToCart({ userId: user, ticketTypeId: randomUUID(), quantity: 11 }, a),
+      'quantity',
+    ],
+    [
+      'UpdateCart quantity -1',
+      (a) => h.checkout.updateCart({ userId: user, ticketTypeId: randomUUID(), quantity: -1 }, a),
+      'quantity',
+    ],
+    [
+      'UpdateCart ticket_type_id',
+      (a) => h.checkout.updateCart({ userId: user, ticketTypeId: '', quantity: 1 }, a),
+      'ticket_type_id',
+    ],
+    [
+      'PlaceOrder idempotency_key',
+      (a) => h.checkout.placeOrder({ userId: user, idempotencyKey: '', email: 'a@example.com' }, a),
+      'idempotency_key',
+    ],
+    [
+      'PlaceOrder idempotency_key with spaces',
+      (a) => h.checkout.placeOrder({ userId: user, idempotencyKey: 'a b', email: 'a@example.com' }, a),
+      'idempotency_key',
+    ],
+    [
+      'PlaceOrder email',
+      (a) => h.checkout.placeOrder({ userId: user, idempotencyKey: 'k', email: 'not-an-email' }, a),
+      'email',
+    ],
+    [
+      'PlaceOrder missing email',
+      (a) => h.checkout.placeOrder({ userId: user, idempotencyKey: 'k', email: '' }, a),
+      'email',
+    ],
+    [
+      'MarkOrderAsPaid order_id',
+      (a) => h.checkout.markOrderAsPaid({ userId: user, orderId: '42', paymentReference: 'p', idempotencyKey: 'k' }, a),
+      'order_id',
+    ],
+    [
+      'MarkOrderAsPaid payment_reference',
+      (a) => h.checkout.markOrderAsPaid({ userId: user, orderId, paymentReference: ' ', idempotencyKey: 'k' }, a),
+      'payment_reference',
+    ],
+    [
+      'MarkOrderAsPaid idempotency_key',
+      (a) => h.checkout.markOrderAsPaid({ userId: user, orderId, paymentReference: 'p', idempotencyKey: '' }, a),
+      'idempotency_key',
+    ],
+    ['CancelOrder order_id', (a) => h.checkout.cancelOrder({ userId: user, orderId: 'x' }, a), 'order_id'],
+    ['GetOrder order_id', (a) => h.checkout.getOrder({ userId: user, orderId: '' }, a), 'order_id'],
+    [
+      'ListOrders page_size',
+      (a) => h.checkout.listOrders({ userId: user, pageSize: -1, pageToken: '' }, a),
+      'page_size',
+    ],
+    [
+      'ListOrders page_token',
+      (a) => h.checkout.listOrders({ userId: user, pageSize: 0, pageToken: 'garbage' }, a),
+      'page_token',
+    ],
+    [
+      'ListOrders forged page_token',
+      (a) =>
+        h.checkout.listOrders(
+          { userId: user, pageSize: 0, pageToken: Buffer.from('["1", "not-a-uuid"]').toString('base64url') },
+          a,
+        ),
+      'page_token',
+    ],
+    [
+      'ListOrders page_token past any real instant',
+      (a) =>
+        h.checkout.listOrders(
+          {
+            userId: user,
+            pageSize: 0,
+            pageToken: Buffer.from(JSON.stringify(['9999999999999999999', randomUUID()])).toString('base64url'),
+          },
+          a,
+        ),
+      'page_token',
+    ],
+    [
+      'ListOrders page_token in the year 292278 (interval out of range)',
+      (a) =>
+        h.checkout.listOrders(
+          {
+            userId: user,
+            pageSize: 0,
+            pageToken: Buffer.from(JSON.stringify(['9223372036854775807', randomUUID()])).toString('base64url'),
+          },
+          a,
+        ),
+      'page_token',
+    ],
+  ];
+
+  it.each(cases)('%s → INVALID_ARGUMENT naming the field', async (_name, call, fieldName) => {
+    const result = await outcome(call(await h.as(user)));
+    expect(result).toMatch(/^INVALID_ARGUMENT: /);
+    expect(result).toContain(fieldName);
+  });
+
+  it('answers NOT_FOUND for a ticket type the event service does not know', async () => {
+    expect(
+      await outcome(h.checkout.addToCart({ userId: user, ticketTypeId: randomUUID(), quantity: 1 }, await h.as(user))),
+    ).toMatch(/^NOT_FOUND: ticket type/);
+  });
+
+  it('answers UNAVAILABLE, not INTERNAL, while booking is unreachable, and records no order', async () => {
+    const service = await startCheckoutService(
+      loadCheckoutConfig({
+        DATABASE_URL: h.database.url,
+        KAFKA_BROKERS: testKafkaBrokers().join(','),
+        GRPC_HOST: '127.0.0.1',
+        GRPC_PORT: '0',
+        EVENT_ADDR: `127.0.0.1:${h.event.port}`,
+        BOOKING_ADDR: '127.0.0.1:1',
+        BOOKING_DEADLINE_MS: '1500',
+        AUTH_JWT_SECRET: h.secret,
+        ORDER_EVENTS_TOPIC: h.orderTopic,
+        BOOKING_EVENTS_TOPIC: h.bookingTopic,
+        BOOKING_EVENTS_GROUP: `checkout.unreachable.${randomUUID()}`,
+        BOOKING_EVENTS_DLQ_TOPIC: `${h.bookingTopic}.dlq`,
+        EXPIRY_CHECK_SCHEDULE: '0 0 3 * * *',
+      }),
+      logger,
+    );
+    const { client, close } = createServiceClient(CheckoutServiceDefinition, `127.0.0.1:${service.port}`, {
+      retries: 0,
+    });
+    try {
+      const event = await h.createEvent([{ name: 'GA', priceMinor: 100, seats: 5 }]);
+      const buyer = `buyer-${randomUUID()}`;
+      const auth = await h.as(buyer);
+      await client.addToCart({ userId: buyer, ticketTypeId: event.ticketTypes[0]!.id, quantity: 1 }, auth);
+      expect(
+        await outcome(client.placeOrder({ userId: buyer, idempotencyKey: 'k', email: 'a@example.com' }, auth)),
+      ).toMatch(/^UNAVAILABLE: /);
+      const [row] = await h.sql<
+        { n: number }[]
+      >`select count(*)::int as n from checkout.orders where user_id = ${buyer}`;
+      expect(row?.n).toBe(0);
+      expect((await client.getUserCart({ userId: buyer }, auth)).cart?.items).toHaveLength(1);
+    } finally {
+      close();
+      await service.stop();
+    }
+  });
+});
+
+describe('configuration', () => {
+  it('requires AUTH_JWT_SECRET of at least 32 characters', () => {
+    expect(() => loadCheckoutConfig({})).toThrow(/AUTH_JWT_SECRET: required but not set/);
+    expect(() => loadCheckoutConfig({ AUTH_JWT_SECRET: 'short' })).toThrow(/AUTH_JWT_SECRET: must be at least 32/);
+    expect(() => loadCheckoutConfig({ AUTH_JWT_SECRET: 'x'.repeat(32), EXPIRY_CHECK_SCHEDULE: 'often' })).toThrow(
+      /EXPIRY_CHECK_SCHEDULE/,
+    );
+    const config = loadCheckoutConfig({ AUTH_JWT_SECRET: 'x'.repeat(32) });
+    expect(config).toMatchObject({
+      GRPC_PORT: 50620,
+      EVENT_ADDR: '127.0.0.1:50600',
+      BOOKING_ADDR: '127.0.0.1:50610',
+      MAX_SEATS_PER_ORDER: 10,
+      ORDER_EVENTS_TOPIC: 'ticket.checkout.v1.order-events',
+      BOOKING_EVENTS_TOPIC: 'ticket.booking.v1.bookings-expired',
+    });
+  });
+});
