@@ -1,0 +1,25 @@
+import { formatMoney, formatTime, html, orderReference } from './format.ts';
+import { renderMessage, type Template } from './layout.ts';
+
+/** Order placed: the seats are held until expires_at; say how much to pay and by when. */
+export const orderCreated: Template = (change) => {
+  const reference = orderReference(change.orderId);
+  const total = formatMoney(change.total);
+  const deadline = change.expiresAt ? formatTime(change.expiresAt) : undefined;
+  return renderMessage(change, {
+    subject: deadline ? `Order ${reference} placed: please pay by ${deadline}` : `Order ${reference} placed`,
+    intro: [
+      `Thank you for your order ${reference}. We are holding these seats for you:`,
+      deadline
+        ? `Please pay ${total} by ${deadline}. After that the seats go back on sale and the order expires.`
+        : `Please pay ${total} soon; the seats are only held for a short time.`,
+    ],
+    introHtml: [
+      html`Thank you for your order <strong>${reference}</strong>. We are holding these seats for you:`,
+      deadline
+        ? html`Please pay <strong>${total}</strong> by <strong>${deadline}</strong>. After that the seats go back on sale and the order expires.`
+        : html`Please pay <strong>${total}</strong> soon; the seats are only held for a short time.`,
+    ],
+    showLines: true,
+  });
+};
