@@ -1,0 +1,216 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { awaitServing, checkHealth, type Health } from './health.ts';
+import { embeddedPostgresProcess, ensurePostgres } from './postgres.ts';
+import {
+  awaitPort,
+  isAlive,
+  logTail,
+  type ManagedProcess,
+  runningPid,
+  startDetached,
+  stopProcess,
+} from './processes.ts';
+import { DEFAULT_PORTS, SERVICE_NAMES, type ServiceName, serviceAddress } from './services.ts';
+
+const run = promisify(execFile);
+
+export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
+
+/** Where `make up` keeps pid files, logs, caught emails and the dev secret (STACK_STATE_DIR overrides it). */
+export const defaultStateDir = (env: NodeJS.ProcessEnv = process.env): string =>
+  env.STACK_STATE_DIR ?? join(REPO_ROOT, '.data/stack');
+
+/** The file in the state directory that holds the generated JWT secret. */
+export const devSecretFile = (stateDir: string): string => join(stateDir, 'auth-jwt-secret');
+
+export interface StackOptions {
+  /** Where pid files, logs and the generated dev secret live. */
+  stateDir: string;
+  /** The environment the services get (DATABASE_URL, KAFKA_BROKERS, LOG_LEVEL, …); defaults fill the rest. */
+  env: NodeJS.ProcessEnv;
+  /** Ports other than the standard ones, e.g. for a test running beside a dev stack. */
+  ports?: Partial<Record<ServiceName, number>>;
+  say?: (line: string) => void;
+}
+
+export interface ServiceStatus {
+  name: ServiceName;
+  address: string;
+  pid: number | undefined;
+  health: Health;
+}
+
+const START_TIMEOUT_MS = 60_000;
+
+/**
+ * Brings the system up: Postgres (see ensurePostgres), Kafka (unless KAFKA_BROKERS names one), the mail
+ * catcher (unless SMTP_HOST names a server), every service's migrations, then the
+ * services one by one in dependency order, each awaited until its health check serves. Services already
+ * running are left as they are, so `up` is safe to repeat.
+ */
+export async function stackUp(options: StackOptions): Promise<ServiceStatus[]> {
+  const say = options.say ?? (() => {});
+  await mkdir(logDir(options), { recursive: true });
+  const databaseUrl = await ensurePostgres({ ...options, repoRoot: REPO_ROOT }, say);
+  const env = { ...(await serviceEnv(options)), DATABASE_URL: databaseUrl };
+  if (!options.env.KAFKA_BROKERS) await startLocalKafka(options, say);
+  if (!options.env.SMTP_HOST) await startMailCatcher(options, env, say);
+  for (const name of SERVICE_NAMES) await migrate(name, env, say);
+  for (const name of SERVICE_NAMES) {
+    const managed = managedProcess(options, name);
+    const address = serviceAddress(portOf(options, name));
+    if ((await runningPid(managed)) !== undefined) {
+      say(`${name}: already running`);
+      continue;
+    }
+    const port = String(portOf(options, name));
+    const pid = await startDetached(
+      managed,
+      process.execPath,
+      [join(REPO_ROOT, 'services', name, 'src/main.ts')],
+      { ...env, GRPC_PORT: port },
+      REPO_ROOT,
+    );
+    try {
+      await awaitServing(address, { timeoutMs: START_TIMEOUT_MS, alive: () => isAlive(pid) });
+    } catch (error) {
+      throw new Error(`${name} did not start: ${(error as Error).message}\n${await logTail(managed)}`);
+    }
+    say(`${name}: serving on ${address} (pid ${pid})`);
+  }
+  return stackStatus(options);
+}
+
+/** Stops the services in reverse order (SIGTERM: they drain and close), then the Kafka that `up` started. */
+export async function stackDown(options: StackOptions): Promise<void> {
+  const say = options.say ?? (() => {});
+  for (const name of [...SERVICE_NAMES].reverse()) {
+    if (await stopProcess(managedProcess(options, name))) say(`${name}: stopped`);
+  }
+  if (await stopProcess(mailCatcherProcess(options))) say('mail catcher: stopped');
+  if (await stopProcess(embeddedPostgresProcess(options))) say('postgres: embedded server stopped');
+  const marker = kafkaMarker(options);
+  if (
+    await readFile(marker)
+      .then(() => true)
+      .catch(() => false)
+  ) {
+    await run('bash', [join(REPO_ROOT, 'scripts/kafka.sh'), 'down'], { env: { ...process.env, ...options.env } });
+    await rm(marker, { force: true });
+    say('kafka: stopped');
+  }
+}
+
+export async function stackStatus(options: StackOptions): Promise<ServiceStatus[]> {
+  return Promise.all(
+    SERVICE_NAMES.map(async (name) => {
+      const address = serviceAddress(portOf(options, name));
+      const pid = await runningPid(managedProcess(options, name));
+      return { name, address, pid, health: pid === undefined ? 'UNREACHABLE' : await checkHealth(address) };
+    }),
+  );
+}
+
+export const logDir = (options: StackOptions): string => join(options.stateDir, 'logs');
+
+export const logFileOf = (options: StackOptions, name: string): string => join(logDir(options), `${name}.log`);
+
+function managedProcess(options: StackOptions, name: ServiceName): ManagedProcess {
+  return { name, pidFile: join(options.stateDir, `${name}.pid`), logFile: logFileOf(options, name) };
+}
+
+const portOf = (options: StackOptions, name: ServiceName): number => options.ports?.[name] ?? DEFAULT_PORTS[name];
+
+const kafkaMarker = (options: StackOptions): string => join(options.stateDir, 'kafka-started-by-stack');
+
+/**
+ * The environment every service starts with: the caller's, the peers' addresses, a dev secret and,
+ * unless an SMTP server is configured, the local mail catcher.
+ */
+async function serviceEnv(options: StackOptions): Promise<NodeJS.ProcessEnv> {
+  return {
+    ...process.env,
+    KAFKA_BROKERS: localKafka(options),
+    AUTH_JWT_SECRET: await devSecret(options),
+    ...(options.env.SMTP_HOST
+      ? {}
+      : { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(mailCatcherPort(options)), NOTIFICATION_CHANNEL: 'email' }),
+    ...options.env,
+    BOOKING_ADDR: serviceAddress(portOf(options, 'booking')),
+    EVENT_ADDR: serviceAddress(portOf(options, 'event')),
+  };
+}
+
+/**
+ * The JWT secret shared by the services and the CLI when none is configured: made once per state
+ * directory and kept there (owner-only), so tokens minted by `ticketctl` keep working across restarts.
+ */
+export async function devSecret(options: Pick<StackOptions, 'stateDir' | 'env'>): Promise<string> {
+  if (options.env.AUTH_JWT_SECRET) return options.env.AUTH_JWT_SECRET;
+  const file = devSecretFile(options.stateDir);
+  const existing = await readFile(file, 'utf8').catch(() => undefined);
+  if (existing?.trim()) return existing.trim();
+  await mkdir(options.stateDir, { recursive: true });
+  const secret = randomBytes(32).toString('hex');
+  await writeFile(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+/** The broker scripts/kafka.sh runs (KAFKA_PORT, default 9092). */
+const localKafka = (options: StackOptions): string => `127.0.0.1:${options.env.KAFKA_PORT ?? 9092}`;
+
+async function startLocalKafka(options: StackOptions, say: (line: string) => void): Promise<void> {
+  const kafka = (command: string) =>
+    run('bash', [join(REPO_ROOT, 'scripts/kafka.sh'), command], { env: { ...process.env, ...options.env } });
+  const alreadyUp = await kafka('status').then(
+    () => true,
+    () => false,
+  );
+  if (alreadyUp) {
+    say(`kafka: already running on ${localKafka(options)}`);
+    return;
+  }
+  await kafka('up');
+  await writeFile(kafkaMarker(options), '');
+  say(`kafka: started on ${localKafka(options)}`);
+}
+
+export const mailDir = (options: Pick<StackOptions, 'stateDir'>): string => join(options.stateDir, 'mail');
+
+const mailCatcherPort = (options: StackOptions): number => Number(options.env.MAIL_CATCHER_PORT ?? 1025);
+
+const mailCatcherProcess = (options: StackOptions): ManagedProcess => ({
+  name: 'mail-catcher',
+  pidFile: join(options.stateDir, 'mail-catcher.pid'),
+  logFile: logFileOf(options, 'mail-catcher'),
+});
+
+/** The development SMTP server that keeps every email in the state directory (see mail-catcher.ts). */
+async function startMailCatcher(options: StackOptions, env: NodeJS.ProcessEnv, say: (line: string) => void) {
+  const managed = mailCatcherProcess(options);
+  const port = mailCatcherPort(options);
+  if ((await runningPid(managed)) === undefined) {
+    const pid = await startDetached(
+      managed,
+      process.execPath,
+      [join(import.meta.dirname, 'mail-catcher.ts')],
+      { ...env, MAIL_CATCHER_PORT: String(port), MAIL_DIR: mailDir(options) },
+      REPO_ROOT,
+    );
+    await awaitPort(port, () => isAlive(pid));
+  }
+  say(`mail catcher: smtp://127.0.0.1:${port}, emails kept in ${mailDir(options)}`);
+}
+
+async function migrate(name: ServiceName, env: NodeJS.ProcessEnv, say: (line: string) => void): Promise<void> {
+  const { stdout } = await run(
+    process.execPath,
+    [join(REPO_ROOT, 'packages/platform/src/cli/migrate.ts'), name, 'src/db/migrations'],
+    { cwd: join(REPO_ROOT, 'services', name), env },
+  );
+  say(stdout.trim());
+}

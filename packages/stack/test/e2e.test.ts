@@ -1,0 +1,219 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { BookingServiceDefinition } from '@ticket/contracts/v1/booking/booking_service';
+import { createServiceClient } from '@ticket/platform';
+import {
+  createTestDatabase,
+  freePort,
+  type TestDatabase,
+  testKafkaBrokers,
+  uniqueTopic,
+} from '@ticket/platform/testing';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type CaughtMail, readMailbox } from '../src/mailbox.ts';
+import { mailDir, REPO_ROOT, type StackOptions, stackDown, stackStatus, stackUp } from '../src/stack.ts';
+
+const run = promisify(execFile);
+const HOLD_TTL_SECONDS = 4;
+
+// The whole system as `make up` runs it: four service processes (plus the mail catcher) started by the
+// stack, on a fresh database and the test run's Kafka, driven through the ticketctl command line.
+let database: TestDatabase;
+let options: StackOptions;
+let ports: Record<'event' | 'booking' | 'checkout' | 'notification', number>;
+let startupSeconds: number;
+
+beforeAll(async () => {
+  database = await createTestDatabase('e2e');
+  const stateDir = await mkdtemp(join(tmpdir(), 'ticket-e2e-'));
+  ports = {
+    event: await freePort(),
+    booking: await freePort(),
+    checkout: await freePort(),
+    notification: await freePort(),
+  };
+  options = {
+    stateDir,
+    ports,
+    env: {
+      DATABASE_URL: database.url,
+      KAFKA_BROKERS: testKafkaBrokers().join(','),
+      MAIL_CATCHER_PORT: String(await freePort()),
+      AUTH_JWT_SECRET: 'e2e-secret-that-is-at-least-32-characters',
+      ORDER_EVENTS_TOPIC: uniqueTopic('e2e-order-events'),
+      BOOKING_EVENTS_TOPIC: uniqueTopic('e2e-bookings-expired'),
+      HOLD_TTL_SECONDS: String(HOLD_TTL_SECONDS),
+      EXPIRY_SCHEDULE: '* * * * * *',
+      LOG_LEVEL: 'info',
+    },
+  };
+  const started = Date.now();
+  await stackUp(options);
+  startupSeconds = (Date.now() - started) / 1000;
+});
+
+afterAll(async () => {
+  if (options) {
+    await stackDown(options);
+    await rm(options.stateDir, { recursive: true, force: true });
+  }
+  await database?.drop();
+});
+
+/** Runs `ticketctl --json --user <user> <args>` as a user would, and parses what it prints. */
+// biome-ignore lint/suspicious/noExplicitAny: JSON printed by the CLI; each test checks the fields it reads.
+async function ticketctl(user: string, ...args: string[]): Promise<any> {
+  const { stdout } = await run(
+    process.execPath,
+    [join(REPO_ROOT, 'packages/ticketctl/src/main.ts'), '--json', '--user', user, ...args],
+    {
+      env: {
+        ...process.env,
+        AUTH_JWT_SECRET: options.env.AUTH_JWT_SECRET,
+        EVENT_ADDR: `127.0.0.1:${ports.event}`,
+        CHECKOUT_ADDR: `127.0.0.1:${ports.checkout}`,
+        NOTIFICATION_ADDR: `127.0.0.1:${ports.notification}`,
+      },
+    },
+  );
+  return JSON.parse(stdout);
+}
+
+/** ticketctl's exit code and error line for a command that must fail. */
+async function ticketctlFailure(user: string, ...args: string[]): Promise<{ code: number; stderr: string }> {
+  return ticketctl(user, ...args).then(
+    () => ({ code: 0, stderr: '' }),
+    (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+  );
+}
+
+async function createEvent(seats: number) {
+  const startsAt = new Date(Date.now() + 30 * 24 * 3600_000);
+  const { event } = await ticketctl(
+    'organiser',
+    'events',
+    'create',
+    '--name',
+    'End to End Live',
+    '--starts-at',
+    startsAt.toISOString(),
+    '--ends-at',
+    new Date(startsAt.getTime() + 2 * 3600_000).toISOString(),
+    '--ticket',
+    `Standing:39.90:EUR:${seats}`,
+  );
+  return { eventId: event.id as string, ticketTypeId: event.ticketTypes[0].id as string };
+}
+
+async function seatsBooked(eventId: string, ticketTypeId: string): Promise<number> {
+  const booking = createServiceClient(BookingServiceDefinition, `127.0.0.1:${ports.booking}`);
+  try {
+    return (await booking.client.getStock({ eventId, ticketTypeId })).stock?.seatsBooked ?? -1;
+  } finally {
+    booking.close();
+  }
+}
+
+async function mailTo(address: string, subject: RegExp): Promise<CaughtMail> {
+  let found: CaughtMail | undefined;
+  await vi.waitFor(
+    async () => {
+      found = (await readMailbox(mailDir(options), 100)).find(
+        (mail) => mail.to.includes(address) && subject.test(mail.subject),
+      );
+      expect(found, `an email to ${address} with subject ${subject}`).toBeDefined();
+    },
+    { timeout: 30_000, interval: 250 },
+  );
+  return found as CaughtMail;
+}
+
+describe('the whole system', () => {
+  it('starts every service healthy', async () => {
+    const statuses = await stackStatus(options);
+    expect(statuses.map((status) => [status.name, status.health])).toEqual([
+      ['booking', 'SERVING'],
+      ['event', 'SERVING'],
+      ['checkout', 'SERVING'],
+      ['notification', 'SERVING'],
+    ]);
+    console.log(`all four services serving ${startupSeconds.toFixed(1)} s after stackUp began`);
+  });
+
+  it('sells tickets: event, cart, order, payment, email with the ticket codes', async () => {
+    const { eventId, ticketTypeId } = await createEvent(50);
+    expect((await ticketctl('alice', 'events', 'get', eventId)).event.name).toBe('End to End Live');
+
+    await ticketctl('alice', 'cart', 'add', ticketTypeId, '2');
+    const { cart } = await ticketctl('alice', 'cart', 'show');
+    expect(cart.total).toEqual({ amountMinor: 7980, currency: 'EUR' });
+
+    const { order } = await ticketctl('alice', 'orders', 'place', '--email', 'alice@example.com');
+    expect(order.status).toBe('ORDER_STATUS_CREATED');
+    expect(await seatsBooked(eventId, ticketTypeId)).toBe(2);
+    expect((await ticketctl('alice', 'cart', 'show')).cart.items ?? []).toEqual([]);
+
+    const paid = await ticketctl('alice', 'orders', 'pay', order.id, '--reference', 'pay-e2e-1');
+    expect(paid.order.status).toBe('ORDER_STATUS_PAID');
+    const codes: string[] = paid.order.tickets.map((ticket: { code: string }) => ticket.code);
+    expect(new Set(codes).size).toBe(2);
+
+    const mail = await mailTo('alice@example.com', /tickets/i);
+    for (const code of codes) expect(mail.text).toContain(code);
+    expect(mail.text).toContain('€79.80');
+
+    const fetched = await ticketctl('alice', 'orders', 'get', order.id);
+    expect(fetched.order.tickets.map((ticket: { code: string }) => ticket.code)).toEqual(codes);
+    await vi.waitFor(
+      async () => {
+        const { notifications } = await ticketctl('alice', 'notifications', 'list');
+        expect(notifications.map((n: { kind: string; status: string }) => `${n.kind} ${n.status}`)).toEqual([
+          'NOTIFICATION_KIND_ORDER_PAID DELIVERY_STATUS_SENT',
+          'NOTIFICATION_KIND_ORDER_CREATED DELIVERY_STATUS_SENT',
+        ]);
+      },
+      { timeout: 15_000, interval: 250 },
+    );
+    expect(await seatsBooked(eventId, ticketTypeId)).toBe(2);
+  });
+
+  it('cancels: the seats go back and the buyer is told', async () => {
+    const { eventId, ticketTypeId } = await createEvent(10);
+    await ticketctl('bob', 'cart', 'add', ticketTypeId, '3');
+    const { order } = await ticketctl('bob', 'orders', 'place', '--email', 'bob@example.com');
+    expect(await seatsBooked(eventId, ticketTypeId)).toBe(3);
+
+    const cancelled = await ticketctl('bob', 'orders', 'cancel', order.id);
+    expect(cancelled.order.status).toBe('ORDER_STATUS_CANCELLED');
+    expect(await seatsBooked(eventId, ticketTypeId)).toBe(0);
+    await mailTo('bob@example.com', /cancel/i);
+
+    const late = await ticketctlFailure('bob', 'orders', 'pay', order.id, '--reference', 'pay-too-late');
+    expect(late.code).toBe(1);
+    expect(late.stderr).toMatch(/FAILED_PRECONDITION/);
+  });
+
+  it('expires an unpaid order: holds released by booking, order EXPIRED in checkout, buyer told', async () => {
+    const { eventId, ticketTypeId } = await createEvent(10);
+    await ticketctl('carol', 'cart', 'add', ticketTypeId, '1');
+    const { order } = await ticketctl('carol', 'orders', 'place', '--email', 'carol@example.com');
+    expect(await seatsBooked(eventId, ticketTypeId)).toBe(1);
+
+    await vi.waitFor(
+      async () =>
+        expect((await ticketctl('carol', 'orders', 'get', order.id)).order.status).toBe('ORDER_STATUS_EXPIRED'),
+      { timeout: (HOLD_TTL_SECONDS + 20) * 1000, interval: 500 },
+    );
+    expect(await seatsBooked(eventId, ticketTypeId)).toBe(0);
+    await mailTo('carol@example.com', /expired/i);
+  });
+
+  it('answers a bad request with the status and the field', async () => {
+    const failure = await ticketctlFailure('dave', 'cart', 'add', 'not-a-ticket-type', '1');
+    expect(failure.code).toBe(1);
+    expect(failure.stderr).toMatch(/INVALID_ARGUMENT: .*ticket_type_id/);
+  });
+});

@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// ticketctl: the ticket system from the command line. `ticketctl help` lists the commands.
+import { parseArgs } from 'node:util';
+import { ClientError, Status } from 'nice-grpc';
+import { COMMANDS } from './commands.ts';
+import { UsageError } from './format.ts';
+import { openSession } from './session.ts';
+
+const GLOBAL_USAGE = `usage: ticketctl [--user ID] [--json] <command> [arguments]
+
+  --user ID   act as this user (default: $TICKET_USER, else "demo-user")
+  --json      print the API's responses as JSON instead of tables
+
+commands:
+${Object.values(COMMANDS)
+  .map((command) => `  ${command.usage}`)
+  .join('\n')}
+
+services: EVENT_ADDR (127.0.0.1:50600), CHECKOUT_ADDR (127.0.0.1:50620), NOTIFICATION_ADDR (127.0.0.1:50630)
+credentials: TICKET_TOKEN, else a token signed with AUTH_JWT_SECRET, else with the secret \`make up\` made`;
+
+function parse(argv: string[]) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      user: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+      name: { type: 'string' },
+      description: { type: 'string' },
+      'starts-at': { type: 'string' },
+      'ends-at': { type: 'string' },
+      location: { type: 'string' },
+      ticket: { type: 'string', multiple: true },
+      address: { type: 'string' },
+      city: { type: 'string' },
+      country: { type: 'string' },
+      email: { type: 'string' },
+      reference: { type: 'string' },
+      'idempotency-key': { type: 'string' },
+    },
+  });
+  return { flags: values, words: positionals };
+}
+
+/** A failed call in words a person can act on: the status and the server's message (which names bad fields). */
+function describeError(error: unknown): string {
+  if (error instanceof UsageError) return `${error.message}\n\n${GLOBAL_USAGE}`;
+  if (error instanceof ClientError) return `${Status[error.code]}: ${error.details}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${GLOBAL_USAGE}`);
+    return 2;
+  }
+  const { flags, words } = parsed;
+  const name = words[0] === 'token' ? 'token' : words.slice(0, 2).join(' ');
+  const command = COMMANDS[name];
+  if (flags.help || words[0] === 'help' || words.length === 0) {
+    console.log(GLOBAL_USAGE);
+    return 0;
+  }
+  if (!command) {
+    console.error(`unknown command "${name}"\n\n${GLOBAL_USAGE}`);
+    return 2;
+  }
+  const session = openSession(flags.user ?? process.env.TICKET_USER ?? 'demo-user');
+  try {
+    const output = await command.run({ session, args: words.slice(2), flags });
+    console.log(flags.json ? JSON.stringify(output.json, null, 2) : output.text);
+    return 0;
+  } catch (error) {
+    console.error(`error: ${describeError(error)}`);
+    return error instanceof UsageError ? 2 : 1;
+  } finally {
+    session.close();
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
