@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { DefaultPort } from '@ticket/contracts/topology';
 import { awaitServing, checkHealth, type Health } from './health.ts';
 import { embeddedPostgresProcess, ensurePostgres } from './postgres.ts';
 import {
@@ -14,7 +15,7 @@ import {
   startDetached,
   stopProcess,
 } from './processes.ts';
-import { DEFAULT_PORTS, SERVICE_NAMES, type ServiceName, serviceAddress } from './services.ts';
+import { SERVICE_NAMES, type ServiceName, serviceAddress } from './services.ts';
 
 const run = promisify(execFile);
 
@@ -123,7 +124,7 @@ function managedProcess(options: StackOptions, name: ServiceName): ManagedProces
   return { name, pidFile: join(options.stateDir, `${name}.pid`), logFile: logFileOf(options, name) };
 }
 
-const portOf = (options: StackOptions, name: ServiceName): number => options.ports?.[name] ?? DEFAULT_PORTS[name];
+const portOf = (options: StackOptions, name: ServiceName): number => options.ports?.[name] ?? DefaultPort[name];
 
 const kafkaMarker = (options: StackOptions): string => join(options.stateDir, 'kafka-started-by-stack');
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // ticketctl: the ticket system from the command line. `ticketctl help` lists the commands.
 import { parseArgs } from 'node:util';
+import { localAddress } from '@ticket/contracts/topology';
 import { ClientError, Status } from 'nice-grpc';
 import { COMMANDS } from './commands.ts';
 import { UsageError } from './format.ts';
@@ -16,7 +17,7 @@ ${Object.values(COMMANDS)
   .map((command) => `  ${command.usage}`)
   .join('\n')}
 
-services: EVENT_ADDR (127.0.0.1:50600), CHECKOUT_ADDR (127.0.0.1:50620), NOTIFICATION_ADDR (127.0.0.1:50630)
+services: EVENT_ADDR (${localAddress('event')}), CHECKOUT_ADDR (${localAddress('checkout')}), NOTIFICATION_ADDR (${localAddress('notification')})
 credentials: TICKET_TOKEN, else a token signed with AUTH_JWT_SECRET, else with the secret \`make up\` made`;
 
 function parse(argv: string[]) {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { localAddress } from '@ticket/contracts/topology';
 import { CheckoutServiceDefinition } from '@ticket/contracts/v1/checkout/checkout_service';
 import { EventServiceDefinition } from '@ticket/contracts/v1/event/event_service';
 import { NotificationServiceDefinition } from '@ticket/contracts/v1/notification/notification_service';
@@ -14,11 +15,11 @@ const DEADLINE_MS = 15_000;
 export function openSession(userId: string, env: NodeJS.ProcessEnv = process.env) {
   const options = { deadlineMs: DEADLINE_MS };
   const clients = {
-    event: createServiceClient(EventServiceDefinition, env.EVENT_ADDR ?? '127.0.0.1:50600', options),
-    checkout: createServiceClient(CheckoutServiceDefinition, env.CHECKOUT_ADDR ?? '127.0.0.1:50620', options),
+    event: createServiceClient(EventServiceDefinition, env.EVENT_ADDR ?? localAddress('event'), options),
+    checkout: createServiceClient(CheckoutServiceDefinition, env.CHECKOUT_ADDR ?? localAddress('checkout'), options),
     notification: createServiceClient(
       NotificationServiceDefinition,
-      env.NOTIFICATION_ADDR ?? '127.0.0.1:50630',
+      env.NOTIFICATION_ADDR ?? localAddress('notification'),
       options,
     ),
   };

@@ -1,10 +1,11 @@
+import { DefaultPort, Topic } from '@ticket/contracts/topology';
 import { commonConfig, env, loadConfig } from '@ticket/platform';
 import { z } from 'zod';
 
 export const bookingConfigShape = {
   ...commonConfig,
   GRPC_HOST: z.string().default('0.0.0.0'),
-  GRPC_PORT: env.port(50610),
+  GRPC_PORT: env.port(DefaultPort.booking),
   /** How long a hold keeps its seats before it expires. */
   HOLD_TTL_SECONDS: env.positiveInt(15 * 60),
   /** node-cron schedule (with seconds) of the expiry sweep. */
@@ -13,7 +14,7 @@ export const bookingConfigShape = {
   EXPIRY_BATCH_SIZE: env.positiveInt(1_000),
   /** Most CreateBooking calls on one stock that share a transaction (group commit). */
   HOLD_BATCH_MAX: env.positiveInt(256),
-  BOOKING_EVENTS_TOPIC: z.string().min(1).default('ticket.booking.v1.bookings-expired'),
+  BOOKING_EVENTS_TOPIC: z.string().min(1).default(Topic.bookingsExpired),
   /** Partitions of the topic when this service creates it. */
   KAFKA_TOPIC_PARTITIONS: env.positiveInt(3),
 };

@@ -1,14 +1,15 @@
+import { DefaultPort, localAddress, Topic } from '@ticket/contracts/topology';
 import { commonConfig, env, loadConfig } from '@ticket/platform';
 import { z } from 'zod';
 
 export const checkoutConfigShape = {
   ...commonConfig,
   GRPC_HOST: z.string().default('0.0.0.0'),
-  GRPC_PORT: env.port(50620),
+  GRPC_PORT: env.port(DefaultPort.checkout),
   /** The event service (ticket types and prices). */
-  EVENT_ADDR: env.address('127.0.0.1:50600'),
+  EVENT_ADDR: env.address(localAddress('event')),
   /** The booking service (seat holds). */
-  BOOKING_ADDR: env.address('127.0.0.1:50610'),
+  BOOKING_ADDR: env.address(localAddress('booking')),
   /** Deadline of one call to the event service, retries included. */
   EVENT_DEADLINE_MS: env.positiveInt(3_000),
   /** Deadline of one call to the booking service, retries included. */
@@ -17,9 +18,9 @@ export const checkoutConfigShape = {
   MAX_SEATS_PER_ORDER: env.positiveInt(10),
   /** Calls to booking (holds) that PlaceOrder runs at once. */
   HOLD_PARALLELISM: env.positiveInt(4),
-  ORDER_EVENTS_TOPIC: z.string().min(1).default('ticket.checkout.v1.order-events'),
+  ORDER_EVENTS_TOPIC: z.string().min(1).default(Topic.orderEvents),
   /** Booking's hold-expiry topic (its BOOKING_EVENTS_TOPIC). */
-  BOOKING_EVENTS_TOPIC: z.string().min(1).default('ticket.booking.v1.bookings-expired'),
+  BOOKING_EVENTS_TOPIC: z.string().min(1).default(Topic.bookingsExpired),
   /** Consumer group of this service on BOOKING_EVENTS_TOPIC. */
   BOOKING_EVENTS_GROUP: z.string().min(1).default('checkout.bookings-expired'),
   /** Where booking events that cannot be handled are parked. */

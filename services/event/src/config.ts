@@ -1,12 +1,13 @@
+import { DefaultPort, localAddress } from '@ticket/contracts/topology';
 import { ConfigError, commonConfig, env, loadConfig } from '@ticket/platform';
 import { z } from 'zod';
 
 export const eventConfigShape = {
   ...commonConfig,
   GRPC_HOST: z.string().default('0.0.0.0'),
-  GRPC_PORT: env.port(50600),
+  GRPC_PORT: env.port(DefaultPort.event),
   /** host:port of BookingService, where each ticket type's stock is created. */
-  BOOKING_ADDR: env.address('127.0.0.1:50610'),
+  BOOKING_ADDR: env.address(localAddress('booking')),
   /** Deadline of one booking call, retries included. */
   BOOKING_DEADLINE_MS: env.positiveInt(5_000),
   /**

@@ -1,3 +1,4 @@
+import { DefaultPort, Topic } from '@ticket/contracts/topology';
 import { ConfigError, commonConfig, env, loadConfig } from '@ticket/platform';
 import { z } from 'zod';
 
@@ -6,9 +7,9 @@ const optionalText = () => z.string().trim().min(1).optional();
 export const notificationConfigShape = {
   ...commonConfig,
   GRPC_HOST: z.string().default('0.0.0.0'),
-  GRPC_PORT: env.port(50630),
+  GRPC_PORT: env.port(DefaultPort.notification),
   /** Checkout's order events (its ORDER_EVENTS_TOPIC). */
-  ORDER_EVENTS_TOPIC: z.string().min(1).default('ticket.checkout.v1.order-events'),
+  ORDER_EVENTS_TOPIC: z.string().min(1).default(Topic.orderEvents),
   /** This service's consumer group on ORDER_EVENTS_TOPIC. */
   KAFKA_GROUP_ID: z.string().min(1).default('notification'),
   /** Where order events that cannot be handled are parked (named after this consumer, like checkout's). */

@@ -1,0 +1,24 @@
+/**
+ * What the services agree on besides the protos: where each one listens by default and the Kafka topics its events
+ * travel on (DESIGN.md). Service configs take their defaults from here, so `make up`, ticketctl and every service
+ * name the same ports and topics.
+ */
+
+export const DefaultPort = {
+  event: 50600,
+  booking: 50610,
+  checkout: 50620,
+  notification: 50630,
+} as const;
+
+export type ServiceName = keyof typeof DefaultPort;
+
+/** The address a service is reached at on this host by default, e.g. `127.0.0.1:50610`. */
+export const localAddress = (service: ServiceName): string => `127.0.0.1:${DefaultPort[service]}`;
+
+export const Topic = {
+  /** checkout.v1.OrderEvent, keyed by order id: every order status change. */
+  orderEvents: 'ticket.checkout.v1.order-events',
+  /** booking.v1.BookingsExpired, keyed by order id: the holds of an order the sweep released. */
+  bookingsExpired: 'ticket.booking.v1.bookings-expired',
+} as const;
