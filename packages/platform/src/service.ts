@@ -59,10 +59,24 @@ export async function runService<Config extends Pick<CommonConfig, 'LOG_LEVEL' |
   try {
     const config = loadConfig();
     const logger = createLogger({ name, level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+    logProcessWarnings(logger);
     const service = await start(config, logger);
     onShutdownSignal(service.closers, logger);
   } catch (error) {
     console.error(error instanceof ConfigError ? error.message : error);
     process.exit(1);
   }
+}
+
+/**
+ * Node prints process warnings to stderr as plain text, in the middle of a service's JSON log: they go through the
+ * logger instead. One is dropped: kafkajs 2.2.4 arms timers with a negative delay on Node 24 (tulios/kafkajs#1751),
+ * which Node runs after 1 ms, the "now" kafkajs meant, and warns about on every connection.
+ */
+export function logProcessWarnings(logger: Logger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (warning.name === 'TimeoutNegativeWarning') return;
+    logger.warn({ warning: warning.name, err: warning }, warning.message);
+  });
 }
