@@ -83,8 +83,10 @@ export const env = {
   jwtSecret: () => z.string().min(MIN_SECRET_LENGTH, { error: `must be at least ${MIN_SECRET_LENGTH} characters` }),
 };
 
-/** The variables every service shares: where Postgres and Kafka are, and how to log. */
+/** The variables every service shares: where it listens, where Postgres and Kafka are, and how to log. */
 export const commonConfig = {
+  /** The interface the gRPC server binds; GRPC_PORT is each service's own. */
+  GRPC_HOST: z.string().min(1).default('0.0.0.0'),
   DATABASE_URL: env.url('postgres://postgres@127.0.0.1:5432/ticket'),
   DATABASE_POOL_SIZE: env.positiveInt(10),
   KAFKA_BROKERS: env.list('127.0.0.1:9092'),

@@ -4,7 +4,6 @@ import { z } from 'zod';
 
 export const bookingConfigShape = {
   ...commonConfig,
-  GRPC_HOST: z.string().default('0.0.0.0'),
   GRPC_PORT: env.port(DefaultPort.booking),
   /** How long a hold keeps its seats before it expires. */
   HOLD_TTL_SECONDS: env.positiveInt(15 * 60),

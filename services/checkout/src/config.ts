@@ -4,7 +4,6 @@ import { z } from 'zod';
 
 export const checkoutConfigShape = {
   ...commonConfig,
-  GRPC_HOST: z.string().default('0.0.0.0'),
   GRPC_PORT: env.port(DefaultPort.checkout),
   /** The event service (ticket types and prices). */
   EVENT_ADDR: env.address(localAddress('event')),

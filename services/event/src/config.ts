@@ -1,10 +1,8 @@
 import { DefaultPort, localAddress } from '@ticket/contracts/topology';
 import { ConfigError, commonConfig, env, loadConfig } from '@ticket/platform';
-import { z } from 'zod';
 
 export const eventConfigShape = {
   ...commonConfig,
-  GRPC_HOST: z.string().default('0.0.0.0'),
   GRPC_PORT: env.port(DefaultPort.event),
   /** host:port of BookingService, where each ticket type's stock is created. */
   BOOKING_ADDR: env.address(localAddress('booking')),

@@ -6,7 +6,6 @@ const optionalText = () => z.string().trim().min(1).optional();
 
 export const notificationConfigShape = {
   ...commonConfig,
-  GRPC_HOST: z.string().default('0.0.0.0'),
   GRPC_PORT: env.port(DefaultPort.notification),
   /** Checkout's order events (its ORDER_EVENTS_TOPIC). */
   ORDER_EVENTS_TOPIC: z.string().min(1).default(Topic.orderEvents),
