@@ -15,7 +15,7 @@ import {
   PoisonMessageError,
 } from '../src/kafka/consumer.ts';
 import { eventHeaders } from '../src/kafka/headers.ts';
-import { addToOutbox, createOutboxRelay } from '../src/kafka/outbox.ts';
+import { addToOutbox, createOutboxRelay, MAX_EVENT_BYTES } from '../src/kafka/outbox.ts';
 import { createLogger } from '../src/logger.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing/database.ts';
 import { readMessages, testKafkaBrokers, uniqueTopic } from '../src/testing/kafka.ts';
@@ -329,6 +329,27 @@ describe('outbox relay and idempotent consumer (real Postgres, real Kafka)', () 
     expect(published).toBe(500);
     const messages = await readMessages(kafka, topic, 500);
     expect(messages).toHaveLength(500);
+  });
+
+  it('refuses an event larger than the broker takes, and the transaction that wrote it, so no row blocks the relay', async () => {
+    const topic = uniqueTopic('oversized');
+    const tooLarge = { topic, key: 'k', eventType: 'Huge', payload: Buffer.alloc(MAX_EVENT_BYTES + 1) };
+    const largest = { topic, key: 'k', eventType: 'Large', payload: Buffer.alloc(MAX_EVENT_BYTES) };
+    const written = () => db.execute(sql`select event_type from platform_fixture.outbox where topic = ${topic}`);
+
+    await expect(
+      db.transaction(async (tx) => {
+        await addToOutbox(tx, fixture.outbox, [largest]);
+        await addToOutbox(tx, fixture.outbox, [tooLarge]);
+      }),
+    ).rejects.toThrow(/exceeds the outbox limit/);
+    expect(await written()).toHaveLength(0);
+
+    await ensureTopics(kafka, [{ topic, partitions: 1 }]);
+    await db.transaction((tx) => addToOutbox(tx, fixture.outbox, [largest]));
+    expect(await createOutboxRelay({ db, table: fixture.outbox, producer, logger }).publishPending()).toBe(1);
+    const [message] = await readMessages(kafka, topic, 1);
+    expect(message?.value?.byteLength).toBe(MAX_EVENT_BYTES);
   });
 
   it('leaves rows unpublished while the broker refuses them, and publishes them once it accepts', async () => {

@@ -18,6 +18,9 @@ export interface OutboxEvent {
   eventId?: string;
 }
 
+/** Largest event payload: half of Kafka's default message.max.bytes (1 MB), room for headers and batch overhead. */
+export const MAX_EVENT_BYTES = 512 * 1024;
+
 /**
  * Writes events in the caller's transaction. Call it after the statement that changes (and so
  * locks) the aggregate: a later change of the same aggregate then waits for this transaction and
@@ -25,6 +28,14 @@ export interface OutboxEvent {
  */
 export async function addToOutbox(tx: Executor, table: OutboxTable, events: readonly OutboxEvent[]): Promise<void> {
   if (events.length === 0) return;
+  const oversized = events.find((event) => event.payload.byteLength > MAX_EVENT_BYTES);
+  if (oversized) {
+    // Refused here, the state change fails with it; let through, the broker would refuse the row for ever and
+    // every event after it would wait behind it.
+    throw new Error(
+      `event ${oversized.eventType} of ${oversized.payload.byteLength} bytes exceeds the outbox limit of ${MAX_EVENT_BYTES}`,
+    );
+  }
   await tx.insert(table).values(
     events.map((event) => ({
       eventId: event.eventId ?? randomUUID(),
