@@ -14,6 +14,8 @@ afterAll(() => h?.close());
 
 const replica = (i: number) => h.checkoutClients[i % h.checkoutClients.length]!;
 const statusName = (result: string) => result.split(':')[0];
+/** How long after the payment each order's cancellation starts, by order index. */
+const CANCEL_DELAYS_MS = [0, 5, 10, 25, 100, 250] as const;
 
 /** Order status per order id, and the statuses of each order's bookings in booking. */
 async function statesOf(orderIds: readonly string[]) {
@@ -122,9 +124,9 @@ describe('races', () => {
             auth,
           ),
         );
-      // Cancel gets to booking in fewer steps than payment; for some orders it starts a little later, so
-      // that both sides win some of the races.
-      const cancel = sleep((i % 4) * 4).then(() =>
+      // Cancel gets to booking in fewer steps than payment, so it starts later for most orders: a few ms (a close
+      // race) up to a quarter of a second (payment should win unless the machine stalls), so both sides win some.
+      const cancel = sleep(CANCEL_DELAYS_MS[i % CANCEL_DELAYS_MS.length]).then(() =>
         outcome(replica(i + 1).cancelOrder({ userId: user, orderId }, auth)),
       );
       return Promise.all([pay('a'), cancel, i % 2 === 0 ? pay('b') : Promise.resolve('skipped')]);
