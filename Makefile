@@ -9,7 +9,7 @@ DEPS := node_modules/.package-lock.json
 
 SERVICES := event booking checkout notification
 
-.PHONY: help install generate check-generated lint format typecheck migrate db-generate test run run-event run-booking run-checkout run-notification bench bench-booking bench-notification \
+.PHONY: help install generate check-generated lint format typecheck migrate db-generate test run run-event run-booking run-checkout run-notification bench bench-booking bench-notification bench-startup \
 	kafka-up kafka-down kafka-status infra-up infra-down up start down status logs demo clean \
 	compose-up compose-dev compose-down compose-logs compose-config
 
@@ -79,13 +79,16 @@ run-checkout: ## Start the checkout service (gRPC :50620; needs event, booking, 
 run-notification: ## Start the notification service (gRPC :50630; needs Kafka, AUTH_JWT_SECRET; SMTP_HOST for email)
 	@$(MAKE) --no-print-directory run SERVICE=notification
 
-bench: bench-booking bench-notification ## Run every benchmark
+bench: bench-booking bench-notification bench-startup ## Run every benchmark
 
 bench-booking: $(DEPS) ## Booking flash sale: gRPC holds/s vs one transaction per hold (BENCH_SECONDS, BENCH_CONCURRENCY)
 	node services/booking/bench/hold-throughput.ts
 
 bench-notification: $(DEPS) ## Notification latency: Kafka publish → email at a real SMTP server, median/p99 (BENCH_EVENTS, BENCH_RATE)
 	node services/notification/bench/latency.ts
+
+bench-startup: $(DEPS) ## Memory and time to load the platform in a service process, with and without its module hooks (BENCH_RUNS)
+	node packages/platform/bench/module-hooks.ts
 
 kafka-up: ## Start a local single-node Kafka (KRaft) on 127.0.0.1:9092
 	@scripts/kafka.sh up
