@@ -49,8 +49,12 @@ const summary = Object.fromEntries(
 ) as Record<keyof typeof samples, Sample>;
 
 console.log(`loading @ticket/platform in a fresh process (${process.version}), median of ${BENCH_RUNS} runs each`);
-console.log(`  without module hooks: ${summary.plain.rssMiB.toFixed(0)} MiB RSS, ${summary.plain.importMs.toFixed(0)} ms`);
-console.log(`  with module hooks:    ${summary.hooked.rssMiB.toFixed(0)} MiB RSS, ${summary.hooked.importMs.toFixed(0)} ms`);
+console.log(
+  `  without module hooks: ${summary.plain.rssMiB.toFixed(0)} MiB RSS, ${summary.plain.importMs.toFixed(0)} ms`,
+);
+console.log(
+  `  with module hooks:    ${summary.hooked.rssMiB.toFixed(0)} MiB RSS, ${summary.hooked.importMs.toFixed(0)} ms`,
+);
 console.log(
   `  ratio: ${(summary.plain.rssMiB / summary.hooked.rssMiB).toFixed(1)}× less memory, ` +
     `${(summary.plain.importMs / summary.hooked.importMs).toFixed(1)}× faster`,
