@@ -4,8 +4,11 @@
 // which is what a local run wants and harmless in production where it exists.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { commonConfig, loadConfig } from '../config.ts';
-import { ensureDatabaseExists, migrateSchema } from '../db/migrate.ts';
+// First, so that it applies to drizzle-orm loaded below: see module-hooks.ts.
+import '../module-hooks.ts';
+
+const { commonConfig, loadConfig } = await import('../config.ts');
+const { ensureDatabaseExists, migrateSchema } = await import('../db/migrate.ts');
 
 const { positionals } = parseArgs({ allowPositionals: true });
 const [schema, folder] = positionals;
