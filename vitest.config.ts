@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -6,6 +7,8 @@ export default defineConfig({
     // One real Kafka broker for the whole run; every test file makes its own database and topics.
     globalSetup: ['packages/platform/src/testing/global-setup.ts'],
     pool: 'forks',
+    // As a service's main.ts does: drizzle-orm loads in a tenth of the time and memory (see module-hooks.ts).
+    execArgv: ['--import', join(import.meta.dirname, 'packages/platform/src/module-hooks.ts')],
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },
