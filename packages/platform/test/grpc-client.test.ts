@@ -175,7 +175,8 @@ describe('service client deadlines', () => {
     const begun = performance.now();
     const error = await failureOf(connect({ deadlineMs: 200 }).getEvent({ eventId: 'e1' }));
     expect(error.code).toBe(Status.DEADLINE_EXCEEDED);
-    expect(performance.now() - begun).toBeLessThan(1_000);
+    // Cut near 200 ms, well short of the 5 s the handler takes.
+    expect(performance.now() - begun).toBeLessThan(2_500);
     await expect.poll(() => observed.handlerSawAbort).toBe(true);
   });
 

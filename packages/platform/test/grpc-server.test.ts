@@ -232,7 +232,8 @@ describe('gRPC server shutdown', () => {
     await started;
     const begun = performance.now();
     await server.shutdown();
-    expect(performance.now() - begun).toBeLessThan(1_000);
+    // 200 ms plus cancelling, well short of the 10 s the call would otherwise run.
+    expect(performance.now() - begun).toBeLessThan(5_000);
     expect(['CANCELLED', 'UNAVAILABLE']).toContain(await inFlight);
     expect(observed.cancelled).toBe(true);
   });
@@ -246,7 +247,8 @@ describe('gRPC server shutdown', () => {
     await expect.poll(() => seen).toEqual([ServingStatus.SERVING]);
     const begun = performance.now();
     await server.shutdown();
-    expect(performance.now() - begun).toBeLessThan(1_000);
+    // Well short of the 5 s shutdown timeout an open stream would otherwise hold it for.
+    expect(performance.now() - begun).toBeLessThan(2_500);
     await watching;
     expect(seen).toEqual([ServingStatus.SERVING, ServingStatus.NOT_SERVING]);
   });

@@ -88,13 +88,15 @@ describe('onShutdownSignal', () => {
     const outcome = await runWithSignals(`[${hanging}]`, ['SIGTERM'], 300);
     expect(outcome.code).toBe(1);
     expect(outcome.lines).toContain('shutdown took too long, exiting');
-    expect(outcome.elapsedMs).toBeLessThan(2_000);
+    // Near the 300 ms timeout; the closer itself never ends.
+    expect(outcome.elapsedMs).toBeLessThan(5_000);
   });
 
   it('exits 1 at once on a second signal', async () => {
     const outcome = await runWithSignals(`[${printer('slow', 30_000)}]`, ['SIGTERM', 'SIGINT'], 60_000);
     expect(outcome.code).toBe(1);
     expect(outcome.lines).toContain('second signal, exiting without waiting');
-    expect(outcome.elapsedMs).toBeLessThan(2_000);
+    // At once, not after the 30 s closer.
+    expect(outcome.elapsedMs).toBeLessThan(5_000);
   });
 });
