@@ -1,13 +1,14 @@
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EventServiceDefinition, type EventServiceImplementation } from '@ticket/contracts/v1/event/event_service';
-import { ClientError, Status } from 'nice-grpc';
+import { Status } from 'nice-grpc';
 import { BadRequest, RichClientError } from 'nice-grpc-error-details';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DomainError, invalidField, unavailable } from '../src/errors.ts';
 import { createServiceClient, type ServiceClient, type ServiceClientOptions } from '../src/grpc/client.ts';
 import { createGrpcServer, type GrpcServer } from '../src/grpc/server.ts';
+import { callError } from '../src/testing/grpc.ts';
 
 const logger = pino({ level: 'silent' });
 
@@ -99,15 +100,6 @@ afterAll(async () => {
   await server.shutdown();
 });
 
-async function failureOf(call: Promise<unknown>): Promise<ClientError> {
-  const error = await call.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  if (!(error instanceof ClientError)) throw new Error(`expected a ClientError, got ${String(error)}`);
-  return error;
-}
-
 describe('service client retries', () => {
   it('retries a NO_SIDE_EFFECTS method (GetEvent) that failed with UNAVAILABLE', async () => {
     behaviour.getEvent = downOnce;
@@ -124,22 +116,22 @@ describe('service client retries', () => {
 
   it('does not retry a method without idempotency level (CreateLocation)', async () => {
     behaviour.createLocation = downOnce;
-    const error = await failureOf(connect().createLocation({ name: 'Hall' }));
+    const error = await callError(connect().createLocation({ name: 'Hall' }));
     expect(error.code).toBe(Status.UNAVAILABLE);
     expect(calls.createLocation).toBe(1);
   });
 
   it('does not retry statuses other than UNAVAILABLE', async () => {
     behaviour.getEvent = failFirst(1, () => new Error('bug'));
-    expect((await failureOf(connect().getEvent({ eventId: 'e1' }))).code).toBe(Status.INTERNAL);
+    expect((await callError(connect().getEvent({ eventId: 'e1' }))).code).toBe(Status.INTERNAL);
     behaviour.getEvent = failFirst(2, () => new DomainError('not_found', 'no such event'));
-    expect((await failureOf(connect().getEvent({ eventId: 'e1' }))).code).toBe(Status.NOT_FOUND);
+    expect((await callError(connect().getEvent({ eventId: 'e1' }))).code).toBe(Status.NOT_FOUND);
     expect(calls.getEvent).toBe(2);
   });
 
   it('gives up after the configured number of retries', async () => {
     behaviour.getEvent = failFirst(Number.POSITIVE_INFINITY, () => unavailable('down'));
-    const error = await failureOf(connect({ retries: 2 }).getEvent({ eventId: 'e1' }));
+    const error = await callError(connect({ retries: 2 }).getEvent({ eventId: 'e1' }));
     expect(error.code).toBe(Status.UNAVAILABLE);
     expect(calls.getEvent).toBe(3);
   });
@@ -161,7 +153,7 @@ describe('service client retries', () => {
       logger: retryLogger,
     });
     clients.push(nowhere);
-    expect((await failureOf(nowhere.client.getEvent({ eventId: 'e1' }))).code).toBe(Status.UNAVAILABLE);
+    expect((await callError(nowhere.client.getEvent({ eventId: 'e1' }))).code).toBe(Status.UNAVAILABLE);
     expect(retried.map(({ msg, attempt, code }) => ({ msg, attempt, code }))).toEqual([
       { msg: 'gRPC call retried', attempt: 0, code: 'UNAVAILABLE' },
       { msg: 'gRPC call retried', attempt: 1, code: 'UNAVAILABLE' },
@@ -173,7 +165,7 @@ describe('service client deadlines', () => {
   it('cuts a slow call with DEADLINE_EXCEEDED, and the handler sees its signal abort', async () => {
     behaviour.getEvent = slow(5_000);
     const begun = performance.now();
-    const error = await failureOf(connect({ deadlineMs: 200 }).getEvent({ eventId: 'e1' }));
+    const error = await callError(connect({ deadlineMs: 200 }).getEvent({ eventId: 'e1' }));
     expect(error.code).toBe(Status.DEADLINE_EXCEEDED);
     // Cut near 200 ms, well short of the 5 s the handler takes.
     expect(performance.now() - begun).toBeLessThan(2_500);
@@ -190,7 +182,7 @@ describe('service client deadlines', () => {
     behaviour.getEvent = failFirst(Number.POSITIVE_INFINITY, () => unavailable('down'));
     const begun = performance.now();
     const events = connect({ deadlineMs: 300, retries: 100, retryBaseDelayMs: 1_000, retryMaxDelayMs: 10_000 });
-    expect((await failureOf(events.getEvent({ eventId: 'e1' }))).code).toBe(Status.DEADLINE_EXCEEDED);
+    expect((await callError(events.getEvent({ eventId: 'e1' }))).code).toBe(Status.DEADLINE_EXCEEDED);
     expect(performance.now() - begun).toBeLessThan(1_000);
   });
 });
@@ -198,7 +190,7 @@ describe('service client deadlines', () => {
 describe('service client errors', () => {
   it('gives RichClientError with the BadRequest field violations', async () => {
     behaviour.createLocation = failFirst(1, () => invalidField('country_code', 'must be an ISO 3166-1 code'));
-    const error = await failureOf(connect().createLocation({ name: 'Hall', countryCode: 'Germany' }));
+    const error = await callError(connect().createLocation({ name: 'Hall', countryCode: 'Germany' }));
     expect(error.code).toBe(Status.INVALID_ARGUMENT);
     expect(error).toBeInstanceOf(RichClientError);
     expect((error as RichClientError).extra).toEqual([

@@ -5,7 +5,7 @@ import {
   type EventServiceImplementation,
 } from '@ticket/contracts/v1/event/event_service';
 import { sql } from 'drizzle-orm';
-import { ClientError, createChannel, createClientFactory, ServerError, Status } from 'nice-grpc';
+import { createChannel, createClientFactory, ServerError, Status } from 'nice-grpc';
 import { BadRequest, errorDetailsClientMiddleware, RichClientError } from 'nice-grpc-error-details';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import { idempotencyKey, money, nonEmptyString, positiveInt32 } from '../src/grp
 import { createGrpcServer, type GrpcServer } from '../src/grpc/server.ts';
 import { parseRequest } from '../src/grpc/validation.ts';
 import { testServerUrl } from '../src/testing/database.ts';
+import { callError } from '../src/testing/grpc.ts';
 
 /** Every log line the server writes, parsed, so a test can see what was logged and what was not sent. */
 const logLines: Array<Record<string, unknown>> = [];
@@ -127,16 +128,6 @@ function connect(port: number) {
   };
 }
 
-/** The error a call ends with (the tests only make calls that fail). */
-async function failureOf(call: Promise<unknown>): Promise<ClientError> {
-  const error = await call.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  if (!(error instanceof ClientError)) throw new Error(`expected a ClientError, got ${String(error)}`);
-  return error;
-}
-
 beforeAll(async () => {
   server = createGrpcServer({ logger });
   server.add(EventServiceDefinition, implementation);
@@ -151,13 +142,13 @@ afterAll(async () => {
 
 describe('error middleware', () => {
   it.each(kinds)('maps DomainError %s to %s with its message', async (kind, status) => {
-    const error = await failureOf(client.getEvent({ eventId: kind }));
+    const error = await callError(client.getEvent({ eventId: kind }));
     expect(Status[error.code]).toBe(status);
     expect(error.details).toBe(`the ${kind} message`);
   });
 
   it('names every bad field in the message and in a google.rpc.BadRequest detail', async () => {
-    const error = await failureOf(
+    const error = await callError(
       client.createEvent({
         idempotencyKey: '',
         name: '  ',
@@ -197,7 +188,7 @@ describe('error middleware', () => {
   });
 
   it('turns any other error into INTERNAL without its message, and logs it with the method', async () => {
-    const error = await failureOf(client.getEvent({ eventId: 'secret' }));
+    const error = await callError(client.getEvent({ eventId: 'secret' }));
     expect(error.code).toBe(Status.INTERNAL);
     expect(error.details).toBe('internal error');
     expect(error.message).not.toContain('secret');
@@ -210,12 +201,12 @@ describe('error middleware', () => {
   });
 
   it('turns a thrown non-Error into INTERNAL, never UNKNOWN', async () => {
-    const error = await failureOf(client.getEvent({ eventId: 'not-an-error' }));
+    const error = await callError(client.getEvent({ eventId: 'not-an-error' }));
     expect(error.code).toBe(Status.INTERNAL);
   });
 
   it('passes a ServerError through unchanged', async () => {
-    const error = await failureOf(client.getEvent({ eventId: 'server-error' }));
+    const error = await callError(client.getEvent({ eventId: 'server-error' }));
     expect(error.code).toBe(Status.ABORTED);
     expect(error.details).toBe('already a status');
   });
@@ -225,7 +216,7 @@ describe('error middleware', () => {
     ['Postgres reports a serialization failure (40001)', 'postgres-serialization'],
     ['Postgres terminates the connection', 'postgres-terminated'],
   ])('answers UNAVAILABLE with a generic message when %s', async (_case, eventId) => {
-    const error = await failureOf(client.getEvent({ eventId }));
+    const error = await callError(client.getEvent({ eventId }));
     expect(Status[error.code]).toBe('UNAVAILABLE');
     expect(error.details).toBe('service temporarily unavailable, retry later');
     expect(error.details).not.toMatch(/127\.0\.0\.1|40001|serialize|select/);
@@ -233,7 +224,7 @@ describe('error middleware', () => {
 
   it('logs each call at debug level with its final status and duration', async () => {
     await client.getEvent({ eventId: 'e1' });
-    await failureOf(client.getEvent({ eventId: 'not_found' }));
+    await callError(client.getEvent({ eventId: 'not_found' }));
     const calls = logLines.filter((line) => line.msg === 'gRPC call');
     expect(calls).toContainEqual(
       expect.objectContaining({ level: 20, method: '/ticket.event.v1.EventService/GetEvent', status: 'OK' }),

@@ -1,15 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readDescriptorSet } from '@ticket/contracts/descriptor-set';
 import { EventServiceDefinition, type EventServiceImplementation } from '@ticket/contracts/v1/event/event_service';
-import {
-  type Channel,
-  ClientError,
-  createChannel,
-  createClient,
-  Metadata,
-  type ServerMiddleware,
-  Status,
-} from 'nice-grpc';
+import { type Channel, createChannel, createClient, Metadata, type ServerMiddleware, Status } from 'nice-grpc';
 import { HealthDefinition } from 'nice-grpc-server-health';
 import { HealthCheckResponse_ServingStatus as ServingStatus } from 'nice-grpc-server-health/lib/proto/grpc/health/v1/health.js';
 import reflectionMessages from 'nice-grpc-server-reflection/lib/proto/grpc/reflection/v1/reflection_pb.js';
@@ -18,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DomainError } from '../src/errors.ts';
 import { ServerReflectionService, ServerReflectionV1AlphaService } from '../src/grpc/reflection.ts';
 import { createGrpcServer, type GrpcServer, type GrpcServerOptions } from '../src/grpc/server.ts';
+import { callStatus } from '../src/testing/grpc.ts';
 
 const { ServerReflectionRequest } = reflectionMessages;
 const logger = pino({ level: 'silent' });
@@ -81,17 +74,6 @@ afterEach(async () => {
   }
 });
 
-/** The status a call fails with, or 'OK'. */
-async function outcome(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-    return 'OK';
-  } catch (error) {
-    if (error instanceof ClientError) return Status[error.code];
-    throw error;
-  }
-}
-
 /** Asks a reflection service (v1 or v1alpha) which services the server has. */
 async function listServices(
   port: number,
@@ -128,7 +110,7 @@ describe('gRPC server', () => {
     const { health } = await start();
     expect(await health.check({ service: '' })).toEqual({ status: ServingStatus.SERVING });
     expect(await health.check({ service: 'ticket.event.v1.EventService' })).toEqual({ status: ServingStatus.SERVING });
-    expect(await outcome(health.check({ service: 'ticket.nope.v1.Nope' }))).toBe('NOT_FOUND');
+    expect(await callStatus(health.check({ service: 'ticket.nope.v1.Nope' }))).toBe('NOT_FOUND');
   });
 
   it('reports the status set through its health API, overall or per service', async () => {
@@ -189,7 +171,7 @@ describe('gRPC server', () => {
     const channel = createChannel(`127.0.0.1:${port}`);
     running.push({ server, channel });
     const events = createClient(EventServiceDefinition, channel);
-    expect(await outcome(events.getEvent({ eventId: 'e1' }))).toBe('UNAUTHENTICATED');
+    expect(await callStatus(events.getEvent({ eventId: 'e1' }))).toBe('UNAUTHENTICATED');
     const response = await events.getEvent({ eventId: 'e1' }, { metadata: Metadata({ 'x-user-id': 'u1' }) });
     expect(response.event?.id).toBe('seen by u1');
     expect(await createClient(HealthDefinition, channel).check({ service: '' })).toEqual({
@@ -223,12 +205,12 @@ describe('gRPC server shutdown', () => {
     expect(await inFlight).toMatchObject({ event: { id: 'slow' } });
     await stopped;
     expect(performance.now() - begun).toBeGreaterThan(200);
-    expect(await outcome(events.getEvent({ eventId: 'after' }))).toBe('UNAVAILABLE');
+    expect(await callStatus(events.getEvent({ eventId: 'after' }))).toBe('UNAVAILABLE');
   });
 
   it('cancels calls still running after the shutdown timeout', async () => {
     const { server, events, started, observed } = await start({ shutdownTimeoutMs: 200 }, 10_000);
-    const inFlight = outcome(events.getEvent({ eventId: 'stuck' }));
+    const inFlight = callStatus(events.getEvent({ eventId: 'stuck' }));
     await started;
     const begun = performance.now();
     await server.shutdown();

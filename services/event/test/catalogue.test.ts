@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { CreateEventRequest, Event, Location } from '@ticket/contracts/v1/event/event_service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAGE_SIZE } from '../src/grpc/requests.ts';
-import { type EventHarness, errorOf, eventRequest, expectConsistent, startEventHarness, statusOf } from './harness.ts';
+import {
+  callError,
+  type EventHarness,
+  eventRequest,
+  expectConsistent,
+  startEventHarness,
+  statusOf,
+} from './harness.ts';
 
 let harness: EventHarness;
 beforeAll(async () => {
@@ -84,7 +91,7 @@ describe('ListEvents', () => {
     expect((await client().listEvents({ locationId: there.id })).events.map((event) => event.id)).toEqual([c!.id]);
     expect(await client().listEvents({ locationId: empty.id })).toEqual({ events: [], nextPageToken: '' });
 
-    const unknown = await errorOf(client().listEvents({ locationId: randomUUID() }));
+    const unknown = await callError(client().listEvents({ locationId: randomUUID() }));
     expect(unknown.code).toBe(5); // NOT_FOUND
     expect(unknown.details).toContain('location');
     // Without a filter, every location's events are listed.
@@ -101,15 +108,15 @@ describe('ListEvents', () => {
 
     const forged = Buffer.from(JSON.stringify({ k: 'events', s: 'yesterday', i: 'x', l: null })).toString('base64url');
     for (const pageToken of ['garbage!', 'bm90IGpzb24', forged, locationsToken, `${nextPageToken}x`]) {
-      const error = await errorOf(client().listEvents({ locationId: location.id, pageToken }));
+      const error = await callError(client().listEvents({ locationId: location.id, pageToken }));
       expect([error.code, error.details]).toEqual([3, expect.stringContaining('page_token')]);
     }
     // The token carries its location filter: it cannot be replayed without it or with another one.
     for (const locationId of [undefined, (await newLocation('Other')).id]) {
-      const error = await errorOf(client().listEvents({ locationId, pageToken: nextPageToken }));
+      const error = await callError(client().listEvents({ locationId, pageToken: nextPageToken }));
       expect([error.code, error.details]).toEqual([3, expect.stringContaining('page_token')]);
     }
-    const negative = await errorOf(client().listEvents({ pageSize: -1 }));
+    const negative = await callError(client().listEvents({ pageSize: -1 }));
     expect([negative.code, negative.details]).toEqual([3, expect.stringContaining('page_size')]);
   });
 
@@ -163,7 +170,7 @@ describe('locations', () => {
   });
 
   it('refuses a malformed page token', async () => {
-    const error = await errorOf(client().listLocations({ pageToken: 'nope' }));
+    const error = await callError(client().listLocations({ pageToken: 'nope' }));
     expect([error.code, error.details]).toEqual([3, expect.stringContaining('page_token')]);
   });
 });
@@ -172,9 +179,9 @@ describe('GetEvent and GetTicket', () => {
   it('answer NOT_FOUND for unknown ids and INVALID_ARGUMENT for malformed ones', async () => {
     expect(await statusOf(client().getEvent({ eventId: randomUUID() }))).toBe('NOT_FOUND');
     expect(await statusOf(client().getTicket({ ticketTypeId: randomUUID() }))).toBe('NOT_FOUND');
-    const badEvent = await errorOf(client().getEvent({ eventId: 'not-a-uuid' }));
+    const badEvent = await callError(client().getEvent({ eventId: 'not-a-uuid' }));
     expect([badEvent.code, badEvent.details]).toEqual([3, expect.stringContaining('event_id')]);
-    const badTicket = await errorOf(client().getTicket({ ticketTypeId: '' }));
+    const badTicket = await callError(client().getTicket({ ticketTypeId: '' }));
     expect([badTicket.code, badTicket.details]).toEqual([3, expect.stringContaining('ticket_type_id')]);
   });
 
@@ -225,14 +232,14 @@ describe('CreateEvent validation', () => {
   ];
 
   it.each(cases)('answers INVALID_ARGUMENT naming the field: %s', async (_, change, field) => {
-    const error = await errorOf(client().createEvent({ ...eventRequest(), ...change }));
+    const error = await callError(client().createEvent({ ...eventRequest(), ...change }));
     expect(error.code).toBe(3); // INVALID_ARGUMENT
     expect(error.details).toContain(field);
   });
 
   it('names every bad field at once and creates nothing', async () => {
     const request = { ...eventRequest(), name: '', ...withTicket(0, { seats: 0 }) };
-    const error = await errorOf(client().createEvent(request));
+    const error = await callError(client().createEvent(request));
     expect(error.details).toContain('name');
     expect(error.details).toContain('ticket_types[0].seats');
     expect(await harness.sql`select 1 from event.events where idempotency_key = ${request.idempotencyKey}`).toEqual([]);
@@ -240,7 +247,7 @@ describe('CreateEvent validation', () => {
 
   it('answers NOT_FOUND for an unknown location and leaves nothing behind', async () => {
     const request = eventRequest({ locationId: randomUUID() });
-    const error = await errorOf(client().createEvent(request));
+    const error = await callError(client().createEvent(request));
     expect([error.code, error.details]).toEqual([5, expect.stringContaining(request.locationId!)]);
     expect(await harness.sql`select 1 from event.events where idempotency_key = ${request.idempotencyKey}`).toEqual([]);
     await expectConsistent(harness);
@@ -273,7 +280,7 @@ describe('CreateLocation validation', () => {
     ['NUL in the name', { name: 'Ha\u0000ll' }, 'name'],
     ['NUL in the city', { city: 'Ber\u0000lin' }, 'city'],
   ])('answers INVALID_ARGUMENT naming the field: %s', async (_, change, field) => {
-    const error = await errorOf(
+    const error = await callError(
       client().createLocation({ name: 'Hall', address: '', city: '', countryCode: 'DE', ...change }),
     );
     expect([error.code, error.details]).toEqual([3, expect.stringContaining(field)]);

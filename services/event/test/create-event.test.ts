@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanUpPendingEvents } from '../src/app/clean-up-pending-events.ts';
 import {
   bookingStocks,
+  callError,
   type EventHarness,
-  errorOf,
   eventRequest,
   eventually,
   expectConsistent,
@@ -92,7 +92,7 @@ describe('CreateEvent', () => {
     expect(await eventRowsWithKey(request.idempotencyKey)).toHaveLength(1);
     expect(await bookingStocks(harness.booking, [first.event!.id])).toHaveLength(2);
 
-    const changed = await errorOf(client().createEvent({ ...request, name: 'Another concert' }));
+    const changed = await callError(client().createEvent({ ...request, name: 'Another concert' }));
     expect(changed.code).toBe(6); // ALREADY_EXISTS
     expect(changed.details).toContain('idempotency_key');
     const changedSeats = { ...request, ticketTypes: [{ ...request.ticketTypes[0]!, seats: 201 }] };
@@ -129,7 +129,7 @@ describe('CreateEvent', () => {
       ],
     });
     try {
-      const failure = await errorOf(client().createEvent(request));
+      const failure = await callError(client().createEvent(request));
       expect(failure.code).toBe(14); // UNAVAILABLE: booking failed, safe to retry
       expect(failure.details).toContain('idempotency_key');
       expect(await eventRowsWithKey(request.idempotencyKey)).toEqual([]);
@@ -160,7 +160,7 @@ describe('CreateEvent', () => {
     const request = eventRequest({ locationId: location!.id });
     await harness.booking.stop();
     try {
-      const failure = await errorOf(client().createEvent(request));
+      const failure = await callError(client().createEvent(request));
       expect(failure.code).toBe(14); // UNAVAILABLE
       const [row] = await eventRowsWithKey(request.idempotencyKey);
       // Booking was unreachable even for the rollback: the event is kept PENDING, invisible, for a retry to resume.
@@ -194,7 +194,7 @@ describe('CreateEvent', () => {
     });
     let eventId: string;
     try {
-      const call = errorOf(client().createEvent(request));
+      const call = callError(client().createEvent(request));
       await eventually(async () => {
         const [made] = await harness.booking.sql`select 1 from booking.stocks where seats_total = 4344`;
         return made !== undefined;

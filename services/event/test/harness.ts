@@ -4,7 +4,6 @@ import { BOOKING_MIGRATIONS, BOOKING_SCHEMA, startBookingService } from '@ticket
 import { type CreateEventRequest, EventServiceDefinition } from '@ticket/contracts/v1/event/event_service';
 import { createLogger, createServiceClient, migrateSchema, type ServiceClient } from '@ticket/platform';
 import { createTestDatabase, type TestDatabase, testKafkaBrokers } from '@ticket/platform/testing';
-import { ClientError } from 'nice-grpc';
 import postgres from 'postgres';
 import { loadEventConfig } from '../src/config.ts';
 import { EVENT_MIGRATIONS, EVENT_SCHEMA, type RunningEventService, startEventService } from '../src/service.ts';
@@ -109,17 +108,6 @@ export async function startEventHarness(env: Record<string, string> = {}): Promi
   };
 }
 
-/** The ClientError a call fails with (fails the test when it succeeds). */
-export async function errorOf(promise: Promise<unknown>): Promise<ClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ClientError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
-
 /**
  * grpc-js waits up to its reconnect backoff (the event service caps it at 2 s, ±20 % jitter) before it dials a
  * restarted booking again; calls in between fail fast with UNAVAILABLE. Waiting that long after a restart makes
@@ -185,4 +173,4 @@ export async function eventually(check: () => Promise<boolean>, what: string, ti
   }
 }
 
-export { callStatus as statusOf } from '@ticket/platform/testing';
+export { callError, callStatus as statusOf } from '@ticket/platform/testing';

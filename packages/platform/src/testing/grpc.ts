@@ -16,3 +16,14 @@ export async function callOutcome(promise: Promise<unknown>): Promise<string> {
     throw error;
   }
 }
+
+/** The ClientError a call fails with; a call that succeeds, or fails with anything else, fails the test. */
+export async function callError(promise: Promise<unknown>): Promise<ClientError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ClientError) return error;
+    throw error;
+  }
+  throw new Error('expected the call to fail');
+}
