@@ -1,6 +1,6 @@
 /**
- * What the services agree on besides the protos: where each one listens by default and the Kafka topics its events
- * travel on (DESIGN.md). Service configs take their defaults from here, so `make up`, ticketctl and every service
+ * What the services agree on besides the protos: where each one listens by default, the Kafka topics its events
+ * travel on and the type headers they carry (DESIGN.md). Service configs take their defaults from here, so `make up`, ticketctl and every service
  * name the same ports and topics.
  */
 
@@ -21,4 +21,14 @@ export const Topic = {
   orderEvents: 'ticket.checkout.v1.order-events',
   /** booking.v1.BookingsExpired, keyed by order id: the holds of an order the sweep released. */
   bookingsExpired: 'ticket.booking.v1.bookings-expired',
+} as const;
+
+/** The `event-type` header each Kafka event carries: its change, named in the past tense under its proto package. */
+export const EventTypeHeader = {
+  orderCreated: 'ticket.checkout.v1.OrderCreated',
+  orderPaid: 'ticket.checkout.v1.OrderPaid',
+  orderCancelled: 'ticket.checkout.v1.OrderCancelled',
+  orderExpired: 'ticket.checkout.v1.OrderExpired',
+  orderFailed: 'ticket.checkout.v1.OrderFailed',
+  bookingsExpired: 'ticket.booking.v1.BookingsExpired',
 } as const;

@@ -1,10 +1,10 @@
+import { EventTypeHeader } from '@ticket/contracts/topology';
 import { BookingsExpired } from '@ticket/contracts/v1/booking/booking_events';
 import { BookingStatus } from '@ticket/contracts/v1/booking/booking_service';
 import { createKafka } from '@ticket/platform';
 import { readMessages, testKafkaBrokers } from '@ticket/platform/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { releaseLapsedHolds } from '../src/app/release-lapsed-holds.ts';
-import { BOOKINGS_EXPIRED } from '../src/events/bookings-expired.ts';
 import {
   type BookingHarness,
   holdRequest,
@@ -29,7 +29,7 @@ async function newStock(harness: BookingHarness, seatsTotal: number) {
 async function expiryEvents(harness: BookingHarness, count: number) {
   const messages = await readMessages(kafka, harness.topic, count);
   return messages.map((message) => {
-    expect(message.headers['event-type']).toBe(BOOKINGS_EXPIRED);
+    expect(message.headers['event-type']).toBe(EventTypeHeader.bookingsExpired);
     const event = BookingsExpired.decode(message.value!);
     expect(message.key).toBe(event.orderId);
     expect(message.headers['event-id']).toBe(event.eventId);

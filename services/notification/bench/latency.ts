@@ -13,6 +13,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { EventTypeHeader } from '@ticket/contracts/topology';
 import { OrderEvent, OrderEventType } from '@ticket/contracts/v1/checkout/order_events';
 import {
   createKafka,
@@ -153,7 +154,7 @@ function publisher(producer: Producer, topic: string) {
               {
                 key: event.order!.id,
                 value: Buffer.from(OrderEvent.encode(event).finish()),
-                headers: eventHeaders(event.eventId, 'ticket.checkout.v1.OrderCreated'),
+                headers: eventHeaders(event.eventId, EventTypeHeader.orderCreated),
                 timestamp: String(timestamp),
               },
             ],

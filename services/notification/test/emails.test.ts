@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { EventTypeHeader } from '@ticket/contracts/topology';
 import { DeadLetterHeader } from '@ticket/platform';
 import { readMessages } from '@ticket/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -142,7 +143,7 @@ describe('poison messages', () => {
     await harness.publishRaw({
       key,
       value: Buffer.from('definitely not protobuf \xff\xfe'),
-      headers: { 'event-id': garbageId, 'event-type': 'ticket.checkout.v1.OrderCreated' },
+      headers: { 'event-id': garbageId, 'event-type': EventTypeHeader.orderCreated },
     });
     await harness.publishRaw({ key, value: Buffer.from('no headers at all') });
     // A valid OrderEvent of an unknown type is just as unusable.

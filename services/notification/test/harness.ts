@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { EventTypeHeader } from '@ticket/contracts/topology';
 import { OrderStatus } from '@ticket/contracts/v1/checkout/checkout_service';
 import { OrderEvent, OrderEventType } from '@ticket/contracts/v1/checkout/order_events';
 import {
@@ -167,13 +168,13 @@ export async function startNotificationHarness(options: HarnessOptions = {}): Pr
   };
 }
 
-/** The event-type header checkout's outbox writes for each type (past tense, like the proto's types). */
+/** The event-type header checkout's outbox writes for each type. */
 const EVENT_TYPE_HEADER: Partial<Record<OrderEventType, string>> = {
-  [OrderEventType.ORDER_EVENT_TYPE_CREATED]: 'ticket.checkout.v1.OrderCreated',
-  [OrderEventType.ORDER_EVENT_TYPE_PAID]: 'ticket.checkout.v1.OrderPaid',
-  [OrderEventType.ORDER_EVENT_TYPE_CANCELLED]: 'ticket.checkout.v1.OrderCancelled',
-  [OrderEventType.ORDER_EVENT_TYPE_EXPIRED]: 'ticket.checkout.v1.OrderExpired',
-  [OrderEventType.ORDER_EVENT_TYPE_FAILED]: 'ticket.checkout.v1.OrderFailed',
+  [OrderEventType.ORDER_EVENT_TYPE_CREATED]: EventTypeHeader.orderCreated,
+  [OrderEventType.ORDER_EVENT_TYPE_PAID]: EventTypeHeader.orderPaid,
+  [OrderEventType.ORDER_EVENT_TYPE_CANCELLED]: EventTypeHeader.orderCancelled,
+  [OrderEventType.ORDER_EVENT_TYPE_EXPIRED]: EventTypeHeader.orderExpired,
+  [OrderEventType.ORDER_EVENT_TYPE_FAILED]: EventTypeHeader.orderFailed,
 };
 
 const EVENT_TYPE: Record<Kind, OrderEventType> = {

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { EventTypeHeader } from '@ticket/contracts/topology';
 import { BookingsExpired } from '@ticket/contracts/v1/booking/booking_events';
 import { addToOutbox, type Executor } from '@ticket/platform';
 import { outbox } from '../db/schema.ts';
 import type { Booking } from '../domain/booking.ts';
 import { toBookingMessage } from '../mapping.ts';
-
-export const BOOKINGS_EXPIRED = 'ticket.booking.v1.BookingsExpired';
 
 /**
  * One BookingsExpired event per order whose holds expired, keyed by order id, written in the
@@ -27,7 +26,7 @@ export async function recordBookingsExpired(tx: Executor, topic: string, expired
         topic,
         key: orderId,
         eventId: event.eventId,
-        eventType: BOOKINGS_EXPIRED,
+        eventType: EventTypeHeader.bookingsExpired,
         payload: BookingsExpired.encode(event).finish(),
       };
     }),

@@ -1,17 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { EventTypeHeader } from '@ticket/contracts/topology';
 import { OrderEvent, OrderEventType } from '@ticket/contracts/v1/checkout/order_events';
 import { addToOutbox, type Executor } from '@ticket/platform';
 import { outbox } from '../db/schema.ts';
 import type { OrderEventType as DomainEventType, Order } from '../domain/order.ts';
 import { toOrderMessage } from '../mapping.ts';
 
-/** The event-type header of each order event, in the past tense, like the proto's types. */
+/** The event-type header of each order event. */
 export const ORDER_EVENT_TYPES: Record<DomainEventType, string> = {
-  CREATED: 'ticket.checkout.v1.OrderCreated',
-  PAID: 'ticket.checkout.v1.OrderPaid',
-  CANCELLED: 'ticket.checkout.v1.OrderCancelled',
-  EXPIRED: 'ticket.checkout.v1.OrderExpired',
-  FAILED: 'ticket.checkout.v1.OrderFailed',
+  CREATED: EventTypeHeader.orderCreated,
+  PAID: EventTypeHeader.orderPaid,
+  CANCELLED: EventTypeHeader.orderCancelled,
+  EXPIRED: EventTypeHeader.orderExpired,
+  FAILED: EventTypeHeader.orderFailed,
 };
 
 const typeToProto: Record<DomainEventType, OrderEventType> = {
