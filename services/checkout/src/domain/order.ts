@@ -90,9 +90,6 @@ export function uuidV5(namespace: string, name: string): string {
 /** Booking's idempotency key of one item's hold: a repeated PlaceOrder never holds the same item twice. */
 export const holdKeyFor = (orderId: string, ticketTypeId: string): string => `${orderId}:${ticketTypeId}`;
 
-export const seatsOf = (lines: readonly { quantity: number }[]): number =>
-  lines.reduce((sum, line) => sum + line.quantity, 0);
-
 /** The one currency of a cart or order's lines, or FAILED_PRECONDITION when they mix currencies. */
 export function singleCurrency(lines: readonly { currency: string }[]): string | undefined {
   const currencies = new Set(lines.map((line) => line.currency));
