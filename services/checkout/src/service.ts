@@ -52,14 +52,14 @@ export async function startCheckoutService(
     { name: 'checkout', schema: CHECKOUT_SCHEMA, migrationsFolder: CHECKOUT_MIGRATIONS },
     logger,
   );
-  const eventClient = dependencies.catalog
-    ? undefined
-    : createEventCatalog(config.EVENT_ADDR, config.EVENT_DEADLINE_MS, logger);
-  const bookingClient = dependencies.seats
-    ? undefined
-    : createBookingLedger(config.BOOKING_ADDR, config.BOOKING_DEADLINE_MS, logger);
-  const catalog = dependencies.catalog ?? (eventClient as Catalog);
-  const seats = dependencies.seats ?? (bookingClient as SeatLedger);
+  // The clients made here, not the ones a test passed in, are this service's to close.
+  const ownClients: { close(): void }[] = [];
+  const own = <Client extends { close(): void }>(client: Client): Client => {
+    ownClients.push(client);
+    return client;
+  };
+  const catalog = dependencies.catalog ?? own(createEventCatalog(config.EVENT_ADDR, config.EVENT_DEADLINE_MS, logger));
+  const seats = dependencies.seats ?? own(createBookingLedger(config.BOOKING_ADDR, config.BOOKING_DEADLINE_MS, logger));
 
   const kafka = createKafka({ clientId: 'checkout', brokers: config.KAFKA_BROKERS, logger });
   const topics = [
@@ -67,7 +67,7 @@ export async function startCheckoutService(
     { topic: config.BOOKING_EVENTS_TOPIC, partitions: config.KAFKA_TOPIC_PARTITIONS },
     { topic: config.BOOKING_EVENTS_DLQ_TOPIC, partitions: 1 },
   ];
-  const { producer, relay } = createOutboxPublisher({ kafka, db, table: outbox, topics: topics, logger });
+  const { producer, relay } = createOutboxPublisher({ kafka, db, table: outbox, topics, logger });
   const context: CheckoutContext = { db, config, logger, catalog, seats, eventsCommitted: () => relay.wake() };
 
   const server = createGrpcServer<AuthContext>({
@@ -107,8 +107,7 @@ export async function startCheckoutService(
     {
       name: 'service clients',
       close: () => {
-        eventClient?.close();
-        bookingClient?.close();
+        for (const client of ownClients) client.close();
       },
     },
     { name: 'database', close: () => closeDatabase(db) },
