@@ -1,6 +1,6 @@
 import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
-import { MIN_SECRET_LENGTH } from './grpc/auth.ts';
+import { MIN_SECRET_LENGTH } from './auth/tokens.ts';
 
 /**
  * Config is read from the environment once, at start-up, through one zod schema per service.
@@ -79,7 +79,7 @@ export const env = {
       .string()
       .default(fallback)
       .refine((expression) => isValidCron(expression), 'must be a cron expression, e.g. */30 * * * * *'),
-  /** The HS256 secret callers' JWTs are verified with: required, no default. */
+  /** An HS256 secret: at least 32 characters, no default. */
   jwtSecret: () => z.string().min(MIN_SECRET_LENGTH, { error: `must be at least ${MIN_SECRET_LENGTH} characters` }),
 };
 
@@ -98,3 +98,40 @@ export const commonConfig = {
 
 /** The variables every service reads, as parsed. */
 export type CommonConfig = z.infer<z.ZodObject<typeof commonConfig>>;
+
+/**
+ * How a service that users call verifies their tokens (see createUserTokenVerifier): the development HS256 secret,
+ * an identity provider's JWKS, or both; at least one must be set.
+ */
+export const userAuthConfig = {
+  /** HS256 secret of development tokens (`make up`, ticketctl). Leave unset in production. */
+  AUTH_JWT_SECRET: env.jwtSecret().optional(),
+  /** The identity provider's JSON Web Key Set (RS256, ES256), e.g. Keycloak's …/protocol/openid-connect/certs. */
+  AUTH_JWKS_URL: z.url().optional(),
+  /** When set, every token's `iss` must equal it. */
+  AUTH_ISSUER: z.string().min(1).optional(),
+  /** When set, every token's `aud` must contain it. */
+  AUTH_AUDIENCE: z.string().min(1).optional(),
+  /** Claim with the caller's roles; a dotted path for a nested one (Keycloak: realm_access.roles). */
+  AUTH_ROLES_CLAIM: z.string().min(1).default('roles'),
+  /** Longest wait for the JWKS; a call that needs it fails UNAVAILABLE after that. */
+  AUTH_JWKS_TIMEOUT_MS: env.positiveInt(2_000),
+  /** A token with an unknown key id refetches the JWKS at most this often. */
+  AUTH_JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000),
+  /** Keys older than this are fetched again. */
+  AUTH_JWKS_CACHE_MAX_AGE_MS: env.positiveInt(600_000),
+};
+
+export type UserAuthConfig = z.infer<z.ZodObject<typeof userAuthConfig>>;
+
+/** What is wrong with the AUTH_* variables together (the schema checked each one alone). */
+export function userAuthProblems(config: Pick<UserAuthConfig, 'AUTH_JWT_SECRET' | 'AUTH_JWKS_URL'>): string[] {
+  return config.AUTH_JWT_SECRET === undefined && config.AUTH_JWKS_URL === undefined
+    ? ['AUTH_JWT_SECRET or AUTH_JWKS_URL: set at least one, or no token can be verified']
+    : [];
+}
+
+/** The key the services sign their tokens to each other with (booking accepts only those). */
+export const serviceAuthConfig = {
+  SERVICE_AUTH_SECRET: env.jwtSecret(),
+};

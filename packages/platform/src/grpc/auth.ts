@@ -1,85 +1,68 @@
-import { jwtVerify, SignJWT } from 'jose';
-import type { CallContext, ServerMiddleware } from 'nice-grpc-common';
-import { DomainError } from '../errors.ts';
+import type { CallContext, ClientMiddleware, ServerMiddleware } from 'nice-grpc-common';
+import { Metadata } from 'nice-grpc-common';
+import { type Access, authorize } from '../auth/access.ts';
+import { ANONYMOUS, type Caller, permissionDenied, unauthenticated } from '../auth/caller.ts';
+import type { TokenVerifier } from '../auth/tokens.ts';
 
-/** What the auth middleware adds to a handler's call context: the authenticated caller. */
+/** What the auth middleware adds to a handler's call context: the verified caller (ANONYMOUS on a public call). */
 export interface AuthContext {
-  /** The `sub` of the caller's verified token. */
-  callerId: string;
+  caller: Caller;
 }
 
-export interface AuthOptions {
-  /** HS256 secret shared with whoever issues the tokens; at least 32 characters (256 bits of key for HS256). */
-  secret: string;
+/** A ts-proto service definition: the methods whose rules a policy must give. */
+interface ServiceDefinition {
+  fullName: string;
+  methods: Record<string, { name: string }>;
 }
 
-/** RFC 7518 asks for a key at least as long as the hash output: 32 bytes for HS256. */
-export const MIN_SECRET_LENGTH = 32;
+/** Who may call each RPC of one service: every method must be named (the compiler checks), deny otherwise. */
+export type AccessRules<Service extends ServiceDefinition> = { [Method in keyof Service['methods']]: Access };
 
-const ALGORITHM = 'HS256';
+/** The rules of a service's methods, by the method path gRPC calls carry (`/ticket.event.v1.EventService/GetEvent`). */
+export type AccessPolicy = ReadonlyMap<string, Access>;
+
+export function accessPolicy<Service extends ServiceDefinition>(
+  definition: Service,
+  rules: AccessRules<Service>,
+): AccessPolicy {
+  return new Map(
+    Object.entries(definition.methods).map(([key, method]) => [
+      `/${definition.fullName}/${method.name}`,
+      rules[key as keyof Service['methods']],
+    ]),
+  );
+}
+
 const BEARER = /^Bearer\s+(\S+)$/i;
 
 /**
- * Authenticates every call to the added services (health and reflection stay open, see createGrpcServer): the
- * `authorization: Bearer <JWT>` metadata must carry an HS256 token signed with `secret`, unexpired, with a `sub`.
- * The handler then finds the caller's id as `context.callerId`. Anything else is UNAUTHENTICATED, with a message
- * that says what is wrong but never echoes the token.
+ * Authenticates and authorizes every call to the added services (health and reflection stay open, see
+ * createGrpcServer): the `authorization: Bearer <JWT>` metadata, when present, must hold a token `verify` accepts;
+ * then the method's rule in `policy` must admit the caller. The handler finds the caller as `context.caller`.
+ * Messages say what is wrong but never echo the token.
  */
-export function createAuthMiddleware({ secret }: AuthOptions): ServerMiddleware<AuthContext> {
-  const key = secretKey(secret);
+export function createAuthMiddleware(verify: TokenVerifier, policy: AccessPolicy): ServerMiddleware<AuthContext> {
   return async function* authMiddleware(call, context) {
-    const callerId = await authenticate(context, key);
-    return yield* call.next(call.request, { ...context, callerId });
+    const rule = policy.get(call.method.path);
+    if (rule === undefined) throw permissionDenied('no access rule for this method');
+    const caller = await authenticate(context, verify);
+    authorize(rule, caller);
+    return yield* call.next(call.request, { ...context, caller });
   };
 }
 
-async function authenticate(context: CallContext, key: Uint8Array): Promise<string> {
+async function authenticate(context: CallContext, verify: TokenVerifier): Promise<Caller> {
   const header = context.metadata.get('authorization');
-  if (header === undefined) throw unauthenticated('missing authorization metadata (Bearer token)');
+  if (header === undefined) return ANONYMOUS;
   const token = BEARER.exec(header)?.[1];
   if (token === undefined) throw unauthenticated('authorization metadata must be "Bearer <token>"');
-  let subject: string | undefined;
-  try {
-    // A token without an expiry would be good forever: refuse it.
-    const { payload } = await jwtVerify(token, key, { algorithms: [ALGORITHM], requiredClaims: ['exp'] });
-    subject = payload.sub;
-  } catch (error) {
-    const { code, claim } = error as { code?: unknown; claim?: unknown };
-    if (code === 'ERR_JWT_EXPIRED') throw unauthenticated('token expired');
-    if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && claim === 'exp')
-      throw unauthenticated('token has no expiry (exp)');
-    throw unauthenticated('invalid token');
-  }
-  if (subject === undefined || subject.trim() === '') throw unauthenticated('token has no subject (sub)');
-  return subject;
+  return verify(token);
 }
 
-/**
- * The acting user named in a request must be the caller: another user's id is PERMISSION_DENIED (a valid caller
- * acting for someone else), never silently replaced.
- */
-export function requireCaller(context: AuthContext, userId: string): void {
-  if (context.callerId !== userId) {
-    throw new DomainError('permission_denied', 'user_id does not match the authenticated caller');
-  }
+/** Sends `authorization: Bearer <token>` on every call, the token asked of `token()` each time (it may cache). */
+export function bearerCredentials(token: () => Promise<string>): ClientMiddleware {
+  return async function* credentialsMiddleware(call, options) {
+    const metadata = Metadata(options.metadata).set('authorization', `Bearer ${await token()}`);
+    return yield* call.next(call.request, { ...options, metadata });
+  };
 }
-
-/** A token for `userId` valid `ttlSeconds` from now: for clients, tools and tests. */
-export async function signUserToken(secret: string, userId: string, ttlSeconds: number): Promise<string> {
-  const now = Math.floor(Date.now() / 1_000);
-  return new SignJWT({})
-    .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
-    .setSubject(userId)
-    .setIssuedAt(now)
-    .setExpirationTime(now + ttlSeconds)
-    .sign(secretKey(secret));
-}
-
-function secretKey(secret: string): Uint8Array {
-  if (secret.length < MIN_SECRET_LENGTH) {
-    throw new Error(`the JWT secret must be at least ${MIN_SECRET_LENGTH} characters`);
-  }
-  return new TextEncoder().encode(secret);
-}
-
-const unauthenticated = (message: string) => new DomainError('unauthenticated', message);

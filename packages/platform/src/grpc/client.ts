@@ -11,6 +11,7 @@ import { type DeadlineOptions, deadlineMiddleware } from 'nice-grpc-client-middl
 import { type RetryOptions, retryMiddleware } from 'nice-grpc-client-middleware-retry';
 import { errorDetailsClientMiddleware } from 'nice-grpc-error-details';
 import type { Logger } from '../logger.ts';
+import { bearerCredentials } from './auth.ts';
 
 /**
  * grpc-js waits up to 120 s between reconnects by default; the services call neighbours in the same deployment, and
@@ -34,6 +35,8 @@ export interface ServiceClientOptions {
   retryMaxDelayMs?: number;
   /** Each retry is logged at warn level when given. */
   logger?: Logger;
+  /** The bearer token every call carries (a service token source, see createServiceTokenSource). */
+  credentials?: () => Promise<string>;
   channelOptions?: ChannelOptions;
 }
 
@@ -62,8 +65,12 @@ export function createServiceClient<Service extends CompatServiceDefinition>(
   const { deadlineMs = 5_000, retries = 3, retryBaseDelayMs = 100, retryMaxDelayMs = 2_000, logger } = options;
   const channel = createChannel(address, undefined, { ...PEER_RECONNECT, ...options.channelOptions });
   // The middleware added last runs first: deadline wraps retry (so a backoff wait ends at the deadline), which
-  // wraps error details (so each attempt's error is already a RichClientError).
-  const client = createClientFactory()
+  // wraps error details (so each attempt's error is already a RichClientError), which wraps the credentials (each
+  // attempt carries a current token).
+  const factory = options.credentials
+    ? createClientFactory().use(bearerCredentials(options.credentials))
+    : createClientFactory();
+  const client = factory
     .use(errorDetailsClientMiddleware)
     .use(retryMiddleware)
     .use(deadlineMiddleware)

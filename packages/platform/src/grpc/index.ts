@@ -1,10 +1,10 @@
 export {
+  type AccessPolicy,
+  type AccessRules,
   type AuthContext,
-  type AuthOptions,
+  accessPolicy,
+  bearerCredentials,
   createAuthMiddleware,
-  MIN_SECRET_LENGTH,
-  requireCaller,
-  signUserToken,
 } from './auth.ts';
 export { createCallLoggingMiddleware } from './call-logging-middleware.ts';
 export {
