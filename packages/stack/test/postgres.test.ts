@@ -1,8 +1,10 @@
+import { execFile } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { BOOKING_MIGRATIONS, BOOKING_SCHEMA } from '@ticket/booking/service';
-import { ensureDatabaseExists, migrateSchema } from '@ticket/platform';
+import { ensureDatabaseExists, migrateSchema, serviceDatabaseUrl } from '@ticket/platform';
 import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { embeddedPostgresProcess, ensurePostgres } from '../src/postgres.ts';
@@ -58,5 +60,25 @@ describe('ensurePostgres', () => {
     const [row] = await again<{ n: number }[]>`select count(*)::int as n from booking.stocks`;
     await again.end();
     expect(row?.n).toBe(1);
+
+    // As `make up` runs it: the migration CLI provisions booking's role with its password (the embedded server asks
+    // every login for one), handing over what the superuser made above, and booking connects as that role.
+    const password = 'booking-dev-password';
+    await promisify(execFile)(
+      process.execPath,
+      [join(REPO_ROOT, 'packages/platform/src/cli/migrate.ts'), 'booking', 'src/db/migrations'],
+      {
+        cwd: join(REPO_ROOT, 'services/booking'),
+        env: { ...process.env, DATABASE_URL: url, BOOKING_DB_PASSWORD: password },
+      },
+    );
+    const asBooking = postgres(serviceDatabaseUrl(url, { name: 'booking', password }), { max: 1, onnotice: () => {} });
+    const [own] = await asBooking<{ n: number }[]>`select count(*)::int as n from booking.stocks`;
+    await asBooking.end();
+    expect(own?.n).toBe(1);
+    const wrong = postgres(serviceDatabaseUrl(url, { name: 'booking', password: 'wrong' }), { max: 1 });
+    // 28P01: invalid_password.
+    await expect(wrong`select 1`).rejects.toMatchObject({ code: '28P01' });
+    await wrong.end();
   });
 });

@@ -1,12 +1,19 @@
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { provisionServiceRole, type ServiceRole } from './roles.ts';
 
 export interface MigrationOptions {
   url: string;
   /** The service's own Postgres schema; its migration journal lives there too. */
   schema: string;
   migrationsFolder: string;
+  /**
+   * The service's role, when `url` logs in as an owner or superuser: the role is provisioned first (see
+   * provisionServiceRole) and the migrations run as it, so it owns what they create. Without it they run as
+   * `url`'s user, which is right where that user is the service's role already (production's migration jobs).
+   */
+  role?: ServiceRole | undefined;
 }
 
 /**
@@ -16,11 +23,15 @@ export interface MigrationOptions {
  * service keeps its journal in its own schema (`<schema>.__drizzle_migrations`); a shared journal
  * would make services skip each other's migrations. A session advisory lock serialises replicas.
  */
-export async function migrateSchema({ url, schema, migrationsFolder }: MigrationOptions): Promise<void> {
-  // One connection, so the advisory lock and the migration share a session.
+export async function migrateSchema({ url, schema, migrationsFolder, role }: MigrationOptions): Promise<void> {
+  // One connection, so the advisory lock, SET ROLE and the migration share a session.
   const client = postgres(url, { max: 1, onnotice: () => {} });
   try {
     await client`select pg_advisory_lock(hashtext(${`migrate:${schema}`}))`;
+    if (role) {
+      await provisionServiceRole(client, { schema, role });
+      await client`set role ${client(role.name)}`;
+    }
     await migrate(drizzle({ client }), {
       migrationsFolder,
       migrationsSchema: schema,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
-import { maintenanceUrl, quoteIdentifier } from '../db/migrate.ts';
+import { maintenanceUrl, migrateSchema, quoteIdentifier } from '../db/migrate.ts';
+import { serviceDatabaseUrl, serviceRole } from '../db/roles.ts';
 
 /** The server tests run against: `DATABASE_URL` when set, else the local one. */
 export const testServerUrl = (): string => process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -36,6 +37,51 @@ export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase>
       } finally {
         await cleaner.end({ timeout: 5 });
       }
+    },
+  };
+}
+
+/** A service's schema and the migrations that make it. */
+export interface ServiceSchema {
+  schema: string;
+  migrationsFolder: string;
+}
+
+export interface ServiceTestDatabase extends TestDatabase {
+  /**
+   * The URL a service under test connects with: this database, logged in as the service's own role (as in
+   * production), so a test fails where the service would reach beyond its schema. `url` stays the superuser's, for
+   * checking invariants behind the API and across schemas.
+   */
+  roleUrl(schema: string): string;
+}
+
+/**
+ * A new database on the test server with each service's role provisioned (the same server-wide roles as
+ * `make up`'s, shared by every test database) and its migrations applied as that role.
+ */
+export async function createServiceTestDatabase(
+  prefix: string,
+  schemas: readonly ServiceSchema[],
+): Promise<ServiceTestDatabase> {
+  const database = await createTestDatabase(prefix);
+  const urls = new Map<string, string>();
+  try {
+    for (const { schema, migrationsFolder } of schemas) {
+      const role = serviceRole(schema);
+      await migrateSchema({ url: database.url, schema, migrationsFolder, role });
+      urls.set(schema, serviceDatabaseUrl(database.url, role));
+    }
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
+  return {
+    ...database,
+    roleUrl(schema) {
+      const url = urls.get(schema);
+      if (url === undefined) throw new Error(`no role provisioned for schema ${schema} in ${database.name}`);
+      return url;
     },
   };
 }
