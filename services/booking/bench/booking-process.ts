@@ -23,6 +23,8 @@ export interface BookingProcessOptions {
   grpcPort: number;
   /** Brokers the service is told about; the bench points them at a port nobody listens on. */
   kafkaBrokers: string;
+  /** The key the bench signs its service tokens with (SERVICE_AUTH_SECRET): booking admits no other caller. */
+  serviceAuthSecret: string;
   logLevel: string;
   /** Where the child's stdout and stderr go, so its logs never mix with the summary. */
   logFile: string;
@@ -56,6 +58,7 @@ export async function startBookingProcess(options: BookingProcessOptions): Promi
       GRPC_HOST: '127.0.0.1',
       GRPC_PORT: String(options.grpcPort),
       KAFKA_BROKERS: options.kafkaBrokers,
+      SERVICE_AUTH_SECRET: options.serviceAuthSecret,
       LOG_LEVEL: options.logLevel,
       LOG_PRETTY: 'false',
       MIGRATE_ON_START: 'false',

@@ -1,22 +1,15 @@
-import { migrateSchema } from '@ticket/platform';
-import { createTestDatabase, type TestDatabase } from '@ticket/platform/testing';
+import { createServiceTestDatabase, type ServiceTestDatabase } from '@ticket/platform/testing';
 import postgres from 'postgres';
 import { BOOKING_MIGRATIONS, BOOKING_SCHEMA } from '../src/service.ts';
 import { readProcessCpuSeconds } from './cpu.ts';
 
 /**
- * A new database on the server `DATABASE_URL` names (default: the local one) with booking's
- * migrations applied, so a run never sees another run's rows. The caller drops it.
+ * A new database on the server `DATABASE_URL` names (default: the local one) with booking's role
+ * provisioned and its migrations applied as that role, so a run never sees another run's rows and
+ * booking runs with its production rights. The caller drops it.
  */
-export async function createBenchDatabase(): Promise<TestDatabase> {
-  const database = await createTestDatabase('bench_booking');
-  try {
-    await migrateSchema({ url: database.url, schema: BOOKING_SCHEMA, migrationsFolder: BOOKING_MIGRATIONS });
-  } catch (error) {
-    await database.drop();
-    throw error;
-  }
-  return database;
+export function createBenchDatabase(): Promise<ServiceTestDatabase> {
+  return createServiceTestDatabase('bench_booking', [{ schema: BOOKING_SCHEMA, migrationsFolder: BOOKING_MIGRATIONS }]);
 }
 
 export interface StockLedger {

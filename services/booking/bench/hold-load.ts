@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BookingServiceDefinition } from '@ticket/contracts/v1/booking/booking_service';
-import { type Client, ClientError, Status } from 'nice-grpc';
+import { type Client, ClientError, type Metadata, Status } from 'nice-grpc';
 
 /** A plain nice-grpc client: no middleware, so the load generator spends as little CPU per call as it can. */
 export type BookingClient = Client<typeof BookingServiceDefinition>;
@@ -17,6 +17,8 @@ export interface HoldLoadOptions {
   seconds: number;
   /** Cancels calls still running when it aborts: the run's deadline, so a stuck call cannot hang the bench. */
   signal: AbortSignal;
+  /** Each call's metadata: checkout's current service token, which booking requires. */
+  metadata: () => Metadata;
 }
 
 export interface HoldLoadResult {
@@ -53,7 +55,7 @@ export async function runHoldLoad(
       callUntil(
         clients[index % clients.length] as BookingClient,
         stock,
-        { until: measureUntil, signal: options.signal },
+        { until: measureUntil, signal: options.signal, metadata: options.metadata },
         tally,
       ),
     ),
@@ -64,13 +66,13 @@ export async function runHoldLoad(
 async function callUntil(
   client: BookingClient,
   stock: StockKey,
-  { until, signal }: { until: number; signal: AbortSignal },
+  { until, signal, metadata }: { until: number; signal: AbortSignal; metadata: () => Metadata },
   tally: Tally,
 ): Promise<void> {
   while (performance.now() < until && !signal.aborted) {
     const started = performance.now();
     try {
-      await client.createBooking(oneSeatHold(stock), { signal });
+      await client.createBooking(oneSeatHold(stock), { signal, metadata: metadata() });
       tally.succeeded(started, performance.now());
     } catch (error) {
       tally.failed(failureName(error));

@@ -4,15 +4,16 @@
  * runs the per-request-transaction baseline against the same schema. Prints holds/s, latency, the
  * oversold check, booking's peak RSS and the ratio to the baseline; exits 1 when an invariant broke.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BookingServiceDefinition } from '@ticket/contracts/v1/booking/booking_service';
 import { ConfigError } from '@ticket/platform';
-import { freePort, type TestDatabase } from '@ticket/platform/testing';
+import { freePort, type ServiceTestDatabase, type TestDatabase } from '@ticket/platform/testing';
 import { type Channel, ClientError, createChannel, createClient, Status } from 'nice-grpc';
+import { BOOKING_SCHEMA } from '../src/service.ts';
 import {
   assertNothingListens,
   type BookingProcess,
@@ -31,6 +32,7 @@ import {
 } from './database.ts';
 import { type BookingClient, runHoldLoad, type StockKey } from './hold-load.ts';
 import { runPgbench } from './pgbench.ts';
+import { type ServiceCredentials, serviceCredentials } from './service-tokens.ts';
 import { type BenchFigures, formatSummary, judge } from './summary.ts';
 
 const READY_WITHIN_MS = 30_000;
@@ -72,22 +74,26 @@ function cleanUpOnSignal(database: TestDatabase, workDir: string): void {
   process.once('SIGTERM', onSignal);
 }
 
-async function measure(config: BenchConfig, database: TestDatabase, workDir: string): Promise<BenchFigures> {
+async function measure(config: BenchConfig, database: ServiceTestDatabase, workDir: string): Promise<BenchFigures> {
   const kafkaPort = await freePort();
   await assertNothingListens(kafkaPort);
   const logFile = join(workDir, 'booking.log');
+  // A key of this run only: the bench calls as event (stocks) and checkout (holds), as booking requires.
+  const serviceAuthSecret = randomBytes(32).toString('hex');
   const booking = await startBookingProcess({
-    databaseUrl: database.url,
+    databaseUrl: database.roleUrl(BOOKING_SCHEMA),
     grpcPort: await freePort(),
     kafkaBrokers: `127.0.0.1:${kafkaPort}`,
+    serviceAuthSecret,
     logLevel: config.BENCH_BOOKING_LOG_LEVEL,
     logFile,
   });
-  const grpc = await measureGrpc(config, booking, database.url);
+  const grpc = await measureGrpc(config, booking, database.url, serviceAuthSecret);
   progress(`pgbench: ${config.BENCH_CONCURRENCY} clients, one transaction per hold, ${config.BENCH_SECONDS} s`);
   const pgbench = await runPgbench({
     pgbench: config.PGBENCH,
-    databaseUrl: database.url,
+    // As booking's role too, so the baseline runs with the same rights as the service it is compared with.
+    databaseUrl: database.roleUrl(BOOKING_SCHEMA),
     stockId: grpc.pgbenchStockId,
     clients: config.BENCH_CONCURRENCY,
     threads: config.BENCH_PGBENCH_THREADS,
@@ -113,14 +119,21 @@ async function measure(config: BenchConfig, database: TestDatabase, workDir: str
  * The gRPC phase, with booking running: make the two stocks, drive the load, read booking's CPU and
  * peak memory while it still runs, then stop it so that pgbench has the machine to itself.
  */
-async function measureGrpc(config: BenchConfig, booking: BookingProcess, databaseUrl: string) {
+async function measureGrpc(
+  config: BenchConfig,
+  booking: BookingProcess,
+  databaseUrl: string,
+  serviceAuthSecret: string,
+) {
   const channels = Array.from({ length: config.BENCH_CHANNELS }, () => openChannel(booking.port));
   const clients = channels.map((channel) => createClient(BookingServiceDefinition, channel));
+  const asEvent = await serviceCredentials(serviceAuthSecret, 'event');
+  const asCheckout = await serviceCredentials(serviceAuthSecret, 'checkout');
   try {
     const client = clients[0] as BookingClient;
-    await Promise.race([waitUntilServing(client), booking.exited]);
-    const grpcStock = await createStock(client, config.BENCH_SEATS);
-    const pgbenchStock = await createStock(client, config.BENCH_SEATS);
+    await Promise.race([waitUntilServing(client, asEvent), booking.exited]);
+    const grpcStock = await createStock(client, asEvent, config.BENCH_SEATS);
+    const pgbenchStock = await createStock(client, asEvent, config.BENCH_SEATS);
     progress(
       `gRPC: ${config.BENCH_CONCURRENCY} callers on one stock, ${config.BENCH_WARMUP_SECONDS} s warm-up + ${config.BENCH_SECONDS} s`,
     );
@@ -138,6 +151,7 @@ async function measureGrpc(config: BenchConfig, booking: BookingProcess, databas
         warmupSeconds: config.BENCH_WARMUP_SECONDS,
         seconds: config.BENCH_SECONDS,
         signal: AbortSignal.timeout((config.BENCH_WARMUP_SECONDS + config.BENCH_SECONDS) * 1_000 + DRAIN_GRACE_MS),
+        metadata: asCheckout.metadata,
       }),
       booking.exited,
     ]);
@@ -155,6 +169,8 @@ async function measureGrpc(config: BenchConfig, booking: BookingProcess, databas
     };
     return { figures, grpcStockId: grpcStock.id, pgbenchStockId: pgbenchStock.id };
   } finally {
+    asEvent.stop();
+    asCheckout.stop();
     for (const channel of channels) channel.close();
     const stopping = performance.now();
     const code = await booking.stop();
@@ -171,13 +187,13 @@ function openChannel(port: number): Channel {
 }
 
 /** Booking answers once it has connected its pool and bound its port; NOT_FOUND for a random stock is an answer. */
-async function waitUntilServing(client: BookingClient): Promise<void> {
+async function waitUntilServing(client: BookingClient, caller: ServiceCredentials): Promise<void> {
   const giveUpAt = performance.now() + READY_WITHIN_MS;
   for (;;) {
     try {
       await client.getStock(
         { eventId: randomUUID(), ticketTypeId: randomUUID() },
-        { signal: AbortSignal.timeout(SETUP_CALL_MS) },
+        { signal: AbortSignal.timeout(SETUP_CALL_MS), metadata: caller.metadata() },
       );
       return;
     } catch (error) {
@@ -189,11 +205,15 @@ async function waitUntilServing(client: BookingClient): Promise<void> {
   }
 }
 
-async function createStock(client: BookingClient, seats: number): Promise<{ id: string; key: StockKey }> {
+async function createStock(
+  client: BookingClient,
+  caller: ServiceCredentials,
+  seats: number,
+): Promise<{ id: string; key: StockKey }> {
   const key = { eventId: randomUUID(), ticketTypeId: randomUUID() };
   const { stock } = await client.createStock(
     { ...key, seatsTotal: seats },
-    { signal: AbortSignal.timeout(SETUP_CALL_MS) },
+    { signal: AbortSignal.timeout(SETUP_CALL_MS), metadata: caller.metadata() },
   );
   if (!stock) throw new Error('CreateStock returned no stock');
   return { id: stock.id, key };

@@ -1,9 +1,14 @@
 import { DefaultPort, Topic } from '@ticket/contracts/topology';
-import { commonConfig, env, loadConfig } from '@ticket/platform';
+import { commonConfig, env, loadConfig, serviceAuthConfig } from '@ticket/platform';
 import { z } from 'zod';
 
 export const bookingConfigShape = {
   ...commonConfig,
+  /**
+   * Internal: only event and checkout call booking, so by default it listens on loopback only. A deployment where
+   * they run elsewhere (compose, Kubernetes) sets 0.0.0.0 and keeps the port off the public network.
+   */
+  GRPC_HOST: z.string().min(1).default('127.0.0.1'),
   GRPC_PORT: env.port(DefaultPort.booking),
   /** How long a hold keeps its seats before it expires. */
   HOLD_TTL_SECONDS: env.positiveInt(15 * 60),
@@ -16,6 +21,8 @@ export const bookingConfigShape = {
   BOOKING_EVENTS_TOPIC: z.string().min(1).default(Topic.bookingsExpired),
   /** Partitions of the topic when this service creates it. */
   KAFKA_TOPIC_PARTITIONS: env.positiveInt(3),
+  /** The key event and checkout sign their service tokens with; every call must carry one, meant for booking. */
+  ...serviceAuthConfig,
 };
 
 export type BookingConfig = ReturnType<typeof loadBookingConfig>;

@@ -2,11 +2,14 @@ import { join } from 'node:path';
 import { readDescriptorSet } from '@ticket/contracts/descriptor-set';
 import { BookingServiceDefinition } from '@ticket/contracts/v1/booking/booking_service';
 import {
+  type AuthContext,
   type Closer,
   closeDatabase,
+  createAuthMiddleware,
   createGrpcServer,
   createKafka,
   createOutboxPublisher,
+  createServiceTokenVerifier,
   type Logger,
   openServiceDatabase,
   type RunningService,
@@ -18,6 +21,7 @@ import { createHoldBatcher } from './app/create-booking.ts';
 import { releaseLapsedHolds } from './app/release-lapsed-holds.ts';
 import type { BookingConfig } from './config.ts';
 import { outbox } from './db/schema.ts';
+import { bookingAccessPolicy } from './grpc/access-policy.ts';
 import { bookingService } from './grpc/booking-service.ts';
 
 export const BOOKING_SCHEMA = 'booking';
@@ -26,7 +30,8 @@ export const BOOKING_MIGRATIONS = join(import.meta.dirname, 'db/migrations');
 export type RunningBookingService = RunningService<BookingContext>;
 
 /**
- * The composition root: config → database → use cases → gRPC server, expiry job, outbox relay.
+ * The composition root: config → database → use cases → gRPC server (for event and checkout only, by their
+ * service tokens), expiry job, outbox relay.
  * Kafka may be down at start: the relay connects and creates its topic when it can, and holds never
  * wait for it.
  */
@@ -46,7 +51,14 @@ export async function startBookingService(config: BookingConfig, logger: Logger)
   });
   const context: BookingContext = { db, config, logger, eventsCommitted: () => relay.wake() };
 
-  const server = createGrpcServer({ logger, descriptorSet: readDescriptorSet() });
+  const server = createGrpcServer<AuthContext>({
+    logger,
+    descriptorSet: readDescriptorSet(),
+    middleware: createAuthMiddleware(
+      createServiceTokenVerifier({ secret: config.SERVICE_AUTH_SECRET, audience: 'booking' }),
+      bookingAccessPolicy,
+    ),
+  });
   server.add(BookingServiceDefinition, bookingService(context, createHoldBatcher(context)));
   const port = await server.listen(config.GRPC_HOST, config.GRPC_PORT);
   const expiry = scheduleJob(

@@ -21,7 +21,7 @@ const kafka = createKafka({ clientId: 'booking-expiry-test', brokers: testKafkaB
 
 async function newStock(harness: BookingHarness, seatsTotal: number) {
   const key = newStockKey();
-  const { stock } = await harness.clients[0]!.client.createStock({ ...key, seatsTotal });
+  const { stock } = await harness.asEvent.createStock({ ...key, seatsTotal });
   return { key, stockId: stock!.id };
 }
 

@@ -1,35 +1,62 @@
 import { randomUUID } from 'node:crypto';
 import { BookingServiceDefinition, type CreateBookingRequest } from '@ticket/contracts/v1/booking/booking_service';
-import { createLogger, createServiceClient, migrateSchema, type ServiceClient } from '@ticket/platform';
-import { createTestDatabase, type TestDatabase, testKafkaBrokers } from '@ticket/platform/testing';
+import { createLogger, createServiceClient, createServiceTokenSource, type ServiceClient } from '@ticket/platform';
+import { createServiceTestDatabase, type ServiceTestDatabase, testKafkaBrokers } from '@ticket/platform/testing';
 import postgres from 'postgres';
 import { loadBookingConfig } from '../src/config.ts';
 import { BOOKING_MIGRATIONS, BOOKING_SCHEMA, type RunningBookingService, startBookingService } from '../src/service.ts';
 
 export const logger = createLogger({ name: 'booking-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
+/** The key the services sign their tokens to booking with, in the booking under test. */
+export const SERVICE_AUTH_SECRET = 'booking-tests-services-token-secret-at-least-32-chars';
+
+type BookingServiceClient = ServiceClient<typeof BookingServiceDefinition>;
+export type BookingClient = BookingServiceClient['client'];
+
+/**
+ * A client of the booking service on `port` that calls as `service`, with a service token as that service's own
+ * client sends it; with no service, a client that sends no token (a test passes one per call, or none).
+ */
+export function bookingClientAs(port: number, service: 'event' | 'checkout' | undefined): BookingServiceClient {
+  return createServiceClient(BookingServiceDefinition, `127.0.0.1:${port}`, {
+    deadlineMs: 20_000,
+    ...(service && {
+      credentials: createServiceTokenSource({ secret: SERVICE_AUTH_SECRET, service, audience: 'booking' }),
+    }),
+  });
+}
+
 export interface BookingHarness {
-  database: TestDatabase;
-  /** Direct SQL on the service's database, for checking invariants behind the API. */
+  /** `url` is the superuser's; the service connects as its own role (`roleUrl(BOOKING_SCHEMA)`). */
+  database: ServiceTestDatabase;
+  /** Direct SQL on the service's database (as superuser), for checking invariants behind the API. */
   sql: postgres.Sql;
   topic: string;
   services: RunningBookingService[];
-  clients: ServiceClient<typeof BookingServiceDefinition>[];
-  /** Another replica of the service on the same database. */
-  addReplica(): Promise<ServiceClient<typeof BookingServiceDefinition>>;
+  /** A client per replica calling as checkout, as booking's main caller: holds, sales, releases and reads. */
+  clients: BookingServiceClient[];
+  /** The first replica called as event, the only caller allowed to create and delete stocks. */
+  asEvent: BookingClient;
+  /** The first replica called with no token: a test passes one per call (or none). */
+  anonymous: BookingClient;
+  /** Another replica of the service on the same database; returns its client as checkout. */
+  addReplica(): Promise<BookingServiceClient>;
   close(): Promise<void>;
 }
 
 /**
  * A real booking service (or several replicas) on its own fresh database and Kafka topic, with real
- * gRPC clients. `env` overrides configuration, e.g. a short HOLD_TTL_SECONDS.
+ * gRPC clients that call as the services do (service tokens). `env` overrides configuration, e.g. a short
+ * HOLD_TTL_SECONDS.
  */
 export async function startBookingHarness(env: Record<string, string> = {}): Promise<BookingHarness> {
-  const database = await createTestDatabase('booking');
-  await migrateSchema({ url: database.url, schema: BOOKING_SCHEMA, migrationsFolder: BOOKING_MIGRATIONS });
+  const database = await createServiceTestDatabase('booking', [
+    { schema: BOOKING_SCHEMA, migrationsFolder: BOOKING_MIGRATIONS },
+  ]);
   const topic = `test.bookings-expired.${database.name}`;
   const config = loadBookingConfig({
-    DATABASE_URL: database.url,
+    DATABASE_URL: database.roleUrl(BOOKING_SCHEMA),
     KAFKA_BROKERS: testKafkaBrokers().join(','),
     GRPC_HOST: '127.0.0.1',
     GRPC_PORT: '0',
@@ -38,18 +65,22 @@ export async function startBookingHarness(env: Record<string, string> = {}): Pro
     // (daily: node-cron cannot wait longer than a timer's 24.8-day limit).
     EXPIRY_SCHEDULE: '0 0 3 * * *',
     DATABASE_POOL_SIZE: '5',
+    SERVICE_AUTH_SECRET,
     ...env,
   });
   const services: RunningBookingService[] = [];
-  const clients: ServiceClient<typeof BookingServiceDefinition>[] = [];
+  const clients: BookingServiceClient[] = [];
   async function addReplica() {
     const service = await startBookingService(config, logger);
-    const client = createServiceClient(BookingServiceDefinition, `127.0.0.1:${service.port}`, { deadlineMs: 20_000 });
+    const client = bookingClientAs(service.port, 'checkout');
     services.push(service);
     clients.push(client);
     return client;
   }
   await addReplica();
+  const firstPort = (services[0] as RunningBookingService).port;
+  const asEvent = bookingClientAs(firstPort, 'event');
+  const anonymous = bookingClientAs(firstPort, undefined);
   const sql = postgres(database.url, { max: 4, onnotice: () => {} });
   return {
     database,
@@ -57,9 +88,11 @@ export async function startBookingHarness(env: Record<string, string> = {}): Pro
     topic,
     services,
     clients,
+    asEvent: asEvent.client,
+    anonymous: anonymous.client,
     addReplica,
     async close() {
-      for (const client of clients) client.close();
+      for (const client of [...clients, asEvent, anonymous]) client.close();
       await Promise.all(services.map((service) => service.stop()));
       await sql.end();
       await database.drop();

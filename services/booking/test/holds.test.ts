@@ -22,7 +22,7 @@ const client = (replica = 0) => harness.clients[replica]!.client;
 
 async function newStock(seatsTotal: number) {
   const key = newStockKey();
-  const { stock } = await client().createStock({ ...key, seatsTotal });
+  const { stock } = await harness.asEvent.createStock({ ...key, seatsTotal });
   return { key, stockId: stock!.id };
 }
 

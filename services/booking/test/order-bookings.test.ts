@@ -24,7 +24,7 @@ const client = () => harness.clients[0]!.client;
 
 async function newStock(seatsTotal: number) {
   const key = newStockKey();
-  const { stock } = await client().createStock({ ...key, seatsTotal });
+  const { stock } = await harness.asEvent.createStock({ ...key, seatsTotal });
   return { key, stockId: stock!.id };
 }
 
@@ -158,7 +158,7 @@ describe('hold expiry and payment', () => {
   it('refuses to sell an order whose hold lapsed, even before the sweep ran', async () => {
     const shortClient = shortHolds.clients[0]!.client;
     const key = newStockKey();
-    const { stock } = await shortClient.createStock({ ...key, seatsTotal: 5 });
+    const { stock } = await shortHolds.asEvent.createStock({ ...key, seatsTotal: 5 });
     const { booking } = await shortClient.createBooking(holdRequest(key, { seats: 2 }));
     await sleep(1_100);
     expect(await errorOf(shortClient.deleteOrderBookings({ orderId: booking!.orderId }))).toMatch(

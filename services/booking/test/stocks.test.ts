@@ -8,66 +8,68 @@ beforeAll(async () => {
 });
 afterAll(() => harness?.close());
 
-const client = () => harness.clients[0]!.client;
+/** Stocks are event's to create and delete; holds and sales are checkout's. */
+const asEvent = () => harness.asEvent;
+const asCheckout = () => harness.clients[0]!.client;
 
 describe('stocks', () => {
   it('creates a stock per (event, ticket type), once', async () => {
     const key = { eventId: randomUUID(), ticketTypeId: randomUUID() };
-    const { stock } = await client().createStock({ ...key, seatsTotal: 40 });
+    const { stock } = await asEvent().createStock({ ...key, seatsTotal: 40 });
     expect(stock).toMatchObject({ ...key, seatsTotal: 40, seatsBooked: 0, seatsAvailable: 40 });
     expect(stock?.createdAt).toBeInstanceOf(Date);
-    expect(await statusOf(client().createStock({ ...key, seatsTotal: 40 }))).toBe('ALREADY_EXISTS');
-    expect((await client().getStock(key)).stock?.id).toBe(stock?.id);
+    expect(await statusOf(asEvent().createStock({ ...key, seatsTotal: 40 }))).toBe('ALREADY_EXISTS');
+    expect((await asEvent().getStock(key)).stock?.id).toBe(stock?.id);
   });
 
   it('lists the stocks of an event, optionally of one ticket type', async () => {
     const eventId = randomUUID();
     const [a, b] = [randomUUID(), randomUUID()];
-    await client().createStock({ eventId, ticketTypeId: a, seatsTotal: 10 });
-    await client().createStock({ eventId, ticketTypeId: b, seatsTotal: 20 });
-    await client().createStock({ eventId: randomUUID(), ticketTypeId: a, seatsTotal: 5 });
-    const all = await client().getStocks({ eventId });
+    await asEvent().createStock({ eventId, ticketTypeId: a, seatsTotal: 10 });
+    await asEvent().createStock({ eventId, ticketTypeId: b, seatsTotal: 20 });
+    await asEvent().createStock({ eventId: randomUUID(), ticketTypeId: a, seatsTotal: 5 });
+    const all = await asEvent().getStocks({ eventId });
     expect(all.stocks.map((stock) => stock.ticketTypeId).sort()).toEqual([a, b].sort());
-    const one = await client().getStocks({ eventId, ticketTypeId: b });
+    const one = await asEvent().getStocks({ eventId, ticketTypeId: b });
     expect(one.stocks.map((stock) => stock.seatsTotal)).toEqual([20]);
-    expect((await client().getStocks({ eventId: randomUUID() })).stocks).toEqual([]);
+    expect((await asEvent().getStocks({ eventId: randomUUID() })).stocks).toEqual([]);
   });
 
   it('answers NOT_FOUND for a stock that does not exist', async () => {
     const key = { eventId: randomUUID(), ticketTypeId: randomUUID() };
-    expect(await statusOf(client().getStock(key))).toBe('NOT_FOUND');
-    expect(await statusOf(client().deleteStock(key))).toBe('NOT_FOUND');
+    expect(await statusOf(asEvent().getStock(key))).toBe('NOT_FOUND');
+    expect(await statusOf(asEvent().deleteStock(key))).toBe('NOT_FOUND');
   });
 
   it('refuses to delete a stock with live holds or sold seats, and deletes it once they are gone', async () => {
     const key = { eventId: randomUUID(), ticketTypeId: randomUUID() };
-    await client().createStock({ ...key, seatsTotal: 10 });
+    await asEvent().createStock({ ...key, seatsTotal: 10 });
     const sold = randomUUID();
-    await client().createBooking({ ...key, orderId: sold, userId: 'u', seats: 2, idempotencyKey: randomUUID() });
-    await client().deleteOrderBookings({ orderId: sold });
-    expect(await statusOf(client().deleteStock(key))).toBe('FAILED_PRECONDITION');
+    await asCheckout().createBooking({ ...key, orderId: sold, userId: 'u', seats: 2, idempotencyKey: randomUUID() });
+    await asCheckout().deleteOrderBookings({ orderId: sold });
+    expect(await statusOf(asEvent().deleteStock(key))).toBe('FAILED_PRECONDITION');
 
     const other = { eventId: randomUUID(), ticketTypeId: randomUUID() };
-    await client().createStock({ ...other, seatsTotal: 10 });
-    const held = await client().createBooking({
+    await asEvent().createStock({ ...other, seatsTotal: 10 });
+    const held = await asCheckout().createBooking({
       ...other,
       orderId: randomUUID(),
       userId: 'u',
       seats: 3,
       idempotencyKey: randomUUID(),
     });
-    expect(await statusOf(client().deleteStock(other))).toBe('FAILED_PRECONDITION');
+    expect(await statusOf(asEvent().deleteStock(other))).toBe('FAILED_PRECONDITION');
     // Once the hold lapsed it no longer counts, even before the sweep ran.
     await sleep(1_100);
-    expect(await statusOf(client().deleteStock(other))).toBe('OK');
-    expect(await statusOf(client().getStock(other))).toBe('NOT_FOUND');
+    expect(await statusOf(asEvent().deleteStock(other))).toBe('OK');
+    expect(await statusOf(asEvent().getStock(other))).toBe('NOT_FOUND');
     const [row] = await harness.sql`select count(*)::int as n from booking.bookings where id = ${held.booking!.id}`;
     expect(row?.n).toBe(0);
   });
 
   it('keeps 0 <= seats_booked <= seats_total in the database itself', async () => {
     const key = { eventId: randomUUID(), ticketTypeId: randomUUID() };
-    const { stock } = await client().createStock({ ...key, seatsTotal: 3 });
+    const { stock } = await asEvent().createStock({ ...key, seatsTotal: 3 });
     await expect(harness.sql`update booking.stocks set seats_booked = 4 where id = ${stock!.id}`).rejects.toThrow(
       /stocks_seats_booked_within_total/,
     );

@@ -1,5 +1,13 @@
 import { DefaultPort, localAddress, Topic } from '@ticket/contracts/topology';
-import { commonConfig, env, loadConfig } from '@ticket/platform';
+import {
+  ConfigError,
+  commonConfig,
+  env,
+  loadConfig,
+  serviceAuthConfig,
+  userAuthConfig,
+  userAuthProblems,
+} from '@ticket/platform';
 import { z } from 'zod';
 
 export const checkoutConfigShape = {
@@ -35,11 +43,18 @@ export const checkoutConfigShape = {
   EXPIRY_CHECK_GRACE_SECONDS: z.coerce.number().int().min(0).default(30),
   /** Orders the check looks at per run. */
   EXPIRY_CHECK_BATCH_SIZE: env.positiveInt(200),
-  /** HS256 secret of the callers' JWTs (`authorization: Bearer <token>`); required, no default. */
-  AUTH_JWT_SECRET: env.jwtSecret(),
+  /** How buyers' and admins' tokens (`authorization: Bearer <token>`) are verified: AUTH_JWT_SECRET and/or a JWKS. */
+  ...userAuthConfig,
+  /** The key checkout signs its service tokens to booking with (booking accepts no other caller). */
+  ...serviceAuthConfig,
 };
 
 export type CheckoutConfig = ReturnType<typeof loadCheckoutConfig>;
 
-export const loadCheckoutConfig = (source: Record<string, string | undefined> = process.env) =>
-  loadConfig(checkoutConfigShape, source);
+export function loadCheckoutConfig(source: Record<string, string | undefined> = process.env) {
+  const config = loadConfig(checkoutConfigShape, source);
+  // Said when the configuration is read, like every other bad variable, not only when the server starts.
+  const problems = userAuthProblems(config);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

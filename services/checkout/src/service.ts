@@ -9,12 +9,15 @@ import {
   createGrpcServer,
   createKafka,
   createOutboxPublisher,
+  createServiceTokenSource,
+  createUserTokenVerifier,
   type Logger,
   openServiceDatabase,
   type RunningService,
   runningService,
   scheduleJob,
   startConsumerInBackground,
+  userTokenOptions,
 } from '@ticket/platform';
 import type { Catalog, CheckoutContext, SeatLedger } from './app/context.ts';
 import { checkOverdueOrders } from './app/expire-orders.ts';
@@ -23,7 +26,7 @@ import { createEventCatalog } from './clients/event-catalog.ts';
 import type { CheckoutConfig } from './config.ts';
 import { createBookingsExpiredConsumer } from './consumers/bookings-expired.ts';
 import { outbox } from './db/schema.ts';
-import { checkoutService } from './grpc/checkout-service.ts';
+import { checkoutAccess, checkoutService } from './grpc/checkout-service.ts';
 
 export const CHECKOUT_SCHEMA = 'checkout';
 export const CHECKOUT_MIGRATIONS = join(import.meta.dirname, 'db/migrations');
@@ -47,6 +50,8 @@ export async function startCheckoutService(
   logger: Logger,
   dependencies: CheckoutDependencies = {},
 ): Promise<RunningCheckoutService> {
+  // First: a configuration that can verify no token fails before anything is opened.
+  const verifyUser = createUserTokenVerifier(userTokenOptions(config));
   const db = await openServiceDatabase(
     config,
     { name: 'checkout', schema: CHECKOUT_SCHEMA, migrationsFolder: CHECKOUT_MIGRATIONS },
@@ -59,7 +64,14 @@ export async function startCheckoutService(
     return client;
   };
   const catalog = dependencies.catalog ?? own(createEventCatalog(config.EVENT_ADDR, config.EVENT_DEADLINE_MS, logger));
-  const seats = dependencies.seats ?? own(createBookingLedger(config.BOOKING_ADDR, config.BOOKING_DEADLINE_MS, logger));
+  const bookingToken = createServiceTokenSource({
+    secret: config.SERVICE_AUTH_SECRET,
+    service: 'checkout',
+    audience: 'booking',
+  });
+  const seats =
+    dependencies.seats ??
+    own(createBookingLedger(config.BOOKING_ADDR, config.BOOKING_DEADLINE_MS, logger, bookingToken));
 
   const kafka = createKafka({ clientId: 'checkout', brokers: config.KAFKA_BROKERS, logger });
   const topics = [
@@ -73,7 +85,7 @@ export async function startCheckoutService(
   const server = createGrpcServer<AuthContext>({
     logger,
     descriptorSet: readDescriptorSet(),
-    middleware: createAuthMiddleware({ secret: config.AUTH_JWT_SECRET }),
+    middleware: createAuthMiddleware(verifyUser, checkoutAccess),
   });
   server.add(CheckoutServiceDefinition, checkoutService(context));
   const port = await server.listen(config.GRPC_HOST, config.GRPC_PORT);

@@ -25,7 +25,7 @@ async function placedOrder(seats = 2) {
     auth,
   );
   expect(order?.status).toBe(OrderStatus.ORDER_STATUS_CREATED);
-  return { order: order!, user, auth, ticketTypeId };
+  return { order: order!, user, ticketTypeId };
 }
 
 const statusOfOrder = async (orderId: string) => {
@@ -35,7 +35,7 @@ const statusOfOrder = async (orderId: string) => {
 
 describe('expiry', () => {
   it('expires the order when booking sweeps its lapsed holds (BookingsExpired over Kafka); seats are back', async () => {
-    const { order, user, auth, ticketTypeId } = await placedOrder(3);
+    const { order, user, ticketTypeId } = await placedOrder(3);
     await sleep(1_100);
     expect(await releaseLapsedHolds(h.booking.context)).toBeGreaterThanOrEqual(1);
     await eventually(async () => ((await statusOfOrder(order.id)) === 'EXPIRED' ? true : undefined), 30_000, 'EXPIRED');
@@ -50,19 +50,19 @@ describe('expiry', () => {
       await outcome(
         h.checkout.markOrderAsPaid(
           { userId: user, orderId: order.id, paymentReference: 'late', idempotencyKey: 'k' },
-          auth,
+          await h.asAdmin(),
         ),
       ),
     ).toMatch(/^FAILED_PRECONDITION: .*expired.*late must be refunded/);
   });
 
   it('refuses a payment that arrives after the holds lapsed, expiring the order with the refund in its event', async () => {
-    const { order, user, auth, ticketTypeId } = await placedOrder(2);
+    const { order, user, ticketTypeId } = await placedOrder(2);
     await sleep(1_100);
     const paid = await outcome(
       h.checkout.markOrderAsPaid(
         { userId: user, orderId: order.id, paymentReference: 'pay-late', idempotencyKey: 'k1' },
-        auth,
+        await h.asAdmin(),
       ),
     );
     expect(paid).toMatch(/^FAILED_PRECONDITION: .*pay-late must be refunded/);

@@ -52,7 +52,7 @@ describe('place, pay, read the events back', () => {
 
     const paid = await h.checkout.markOrderAsPaid(
       { userId: user, orderId: order!.id, paymentReference: 'pay-1', idempotencyKey: 'pay-key-1' },
-      auth,
+      await h.asAdmin(),
     );
     expect(paid.order).toMatchObject({ status: OrderStatus.ORDER_STATUS_PAID, paymentReference: 'pay-1' });
     expect(paid.order?.tickets).toHaveLength(4);
@@ -64,7 +64,7 @@ describe('place, pay, read the events back', () => {
     // A repeat of the payment answers the same order and tickets.
     const again = await h.checkout.markOrderAsPaid(
       { userId: user, orderId: order!.id, paymentReference: 'pay-1', idempotencyKey: 'pay-key-1' },
-      auth,
+      await h.asAdmin(),
     );
     expect(again.order?.tickets.map((ticket) => ticket.code)).toEqual(codes);
     // Another payment of a paid order is too late: the caller must refund it.
@@ -72,7 +72,7 @@ describe('place, pay, read the events back', () => {
       await outcome(
         h.checkout.markOrderAsPaid(
           { userId: user, orderId: order!.id, paymentReference: 'pay-2', idempotencyKey: 'pay-key-2' },
-          auth,
+          await h.asAdmin(),
         ),
       ),
     ).toMatch(/^FAILED_PRECONDITION: .*paid.*refunded/);
@@ -116,7 +116,7 @@ describe('cancel', () => {
       await statusOf(
         h.checkout.markOrderAsPaid(
           { userId: user, orderId: order!.id, paymentReference: 'p', idempotencyKey: 'k' },
-          auth,
+          await h.asAdmin(),
         ),
       ),
     ).toBe('FAILED_PRECONDITION');
@@ -134,7 +134,7 @@ describe('cancel', () => {
     );
     await h.checkout.markOrderAsPaid(
       { userId: user, orderId: order!.id, paymentReference: 'p', idempotencyKey: 'k' },
-      auth,
+      await h.asAdmin(),
     );
     expect(await statusOf(h.checkout.cancelOrder({ userId: user, orderId: order!.id }, auth))).toBe(
       'FAILED_PRECONDITION',

@@ -16,13 +16,19 @@ import {
   createKafka,
   createLogger,
   createServiceClient,
+  createServiceTokenSource,
   type Kafka,
-  migrateSchema,
+  Role,
   type ServiceClient,
-  signUserToken,
 } from '@ticket/platform';
-import { createTestDatabase, readMessages, type TestDatabase, testKafkaBrokers } from '@ticket/platform/testing';
-import { Metadata } from 'nice-grpc';
+import {
+  createServiceTestDatabase,
+  readMessages,
+  type ServiceTestDatabase,
+  testCallers,
+  testKafkaBrokers,
+} from '@ticket/platform/testing';
+import type { Metadata } from 'nice-grpc';
 import postgres from 'postgres';
 import { loadCheckoutConfig } from '../src/config.ts';
 import {
@@ -51,10 +57,14 @@ export interface TicketTypeSpec {
 }
 
 export interface CheckoutHarness {
-  database: TestDatabase;
-  /** Direct SQL on the shared test database (each service in its own schema), to check invariants behind the APIs. */
+  /** `url` is the superuser's; each service connects as its own role (`roleUrl(CHECKOUT_SCHEMA)` …). */
+  database: ServiceTestDatabase;
+  /** Direct SQL on the shared test database (as superuser, across the schemas), to check invariants behind the APIs. */
   sql: postgres.Sql;
+  /** AUTH_JWT_SECRET of every service: users' development tokens. */
   secret: string;
+  /** SERVICE_AUTH_SECRET of every service: their tokens to one another (booking accepts only those). */
+  serviceSecret: string;
   orderTopic: string;
   bookingTopic: string;
   kafka: Kafka;
@@ -65,8 +75,10 @@ export interface CheckoutHarness {
   checkoutClients: ServiceClient<typeof CheckoutServiceDefinition>['client'][];
   bookings: ServiceClient<typeof BookingServiceDefinition>['client'];
   events: ServiceClient<typeof EventServiceDefinition>['client'];
-  /** Call options authenticating as `userId` (a signed Bearer JWT). */
-  as(userId: string): Promise<{ metadata: Metadata }>;
+  /** Call options authenticating as `userId` with `roles` (none: a buyer), a signed Bearer JWT. */
+  as(userId: string, roles?: readonly Role[]): Promise<{ metadata: Metadata }>;
+  /** Call options of the box office: an admin, who may act for any user (MarkOrderAsPaid is theirs). */
+  asAdmin(): Promise<{ metadata: Metadata }>;
   /** A new event with these ticket types, through the real event service (which creates their stocks in booking). */
   createEvent(ticketTypes: readonly TicketTypeSpec[]): Promise<Event>;
   /** Another checkout replica on the same database and topics. */
@@ -83,15 +95,21 @@ export interface CheckoutHarness {
  * topics, talking gRPC to each other on free ports, with real gRPC clients for the test.
  */
 export async function startCheckoutHarness(options: HarnessOptions = {}): Promise<CheckoutHarness> {
-  const database = await createTestDatabase('checkout');
-  await migrateSchema({ url: database.url, schema: BOOKING_SCHEMA, migrationsFolder: BOOKING_MIGRATIONS });
-  await migrateSchema({ url: database.url, schema: EVENT_SCHEMA, migrationsFolder: EVENT_MIGRATIONS });
-  await migrateSchema({ url: database.url, schema: CHECKOUT_SCHEMA, migrationsFolder: CHECKOUT_MIGRATIONS });
+  // One database, as in production: each service in its own schema, connected as its own role.
+  const database = await createServiceTestDatabase('checkout', [
+    { schema: BOOKING_SCHEMA, migrationsFolder: BOOKING_MIGRATIONS },
+    { schema: EVENT_SCHEMA, migrationsFolder: EVENT_MIGRATIONS },
+    { schema: CHECKOUT_SCHEMA, migrationsFolder: CHECKOUT_MIGRATIONS },
+  ]);
   const brokers = options.brokers ?? testKafkaBrokers();
   const bookingTopic = `test.bookings-expired.${database.name}`;
   const orderTopic = `test.order-events.${database.name}`;
+  const secret = randomBytes(32).toString('base64url');
+  const serviceSecret = randomBytes(32).toString('base64url');
   const common = {
-    DATABASE_URL: database.url,
+    // The same keys for all three services, as `make up` provisions them.
+    AUTH_JWT_SECRET: secret,
+    SERVICE_AUTH_SECRET: serviceSecret,
     KAFKA_BROKERS: brokers.join(','),
     GRPC_HOST: '127.0.0.1',
     GRPC_PORT: '0',
@@ -101,6 +119,7 @@ export async function startCheckoutHarness(options: HarnessOptions = {}): Promis
   const booking = await startBookingService(
     loadBookingConfig({
       ...common,
+      DATABASE_URL: database.roleUrl(BOOKING_SCHEMA),
       BOOKING_EVENTS_TOPIC: bookingTopic,
       KAFKA_TOPIC_PARTITIONS: '1',
       // The sweep runs when a test says so (daily: node-cron cannot wait past a timer's 24.8-day limit).
@@ -110,11 +129,14 @@ export async function startCheckoutHarness(options: HarnessOptions = {}): Promis
     logger,
   );
   const bookingAddr = `127.0.0.1:${booking.port}`;
-  const event = await startEventService(loadEventConfig({ ...common, BOOKING_ADDR: bookingAddr }), logger);
+  const event = await startEventService(
+    loadEventConfig({ ...common, DATABASE_URL: database.roleUrl(EVENT_SCHEMA), BOOKING_ADDR: bookingAddr }),
+    logger,
+  );
 
-  const secret = randomBytes(32).toString('base64url');
   const checkoutConfig = loadCheckoutConfig({
     ...common,
+    DATABASE_URL: database.roleUrl(CHECKOUT_SCHEMA),
     DATABASE_POOL_SIZE: '10',
     EVENT_ADDR: `127.0.0.1:${event.port}`,
     BOOKING_ADDR: bookingAddr,
@@ -128,7 +150,6 @@ export async function startCheckoutHarness(options: HarnessOptions = {}): Promis
     KAFKA_TOPIC_PARTITIONS: '1',
     EXPIRY_CHECK_SCHEDULE: '0 0 3 * * *',
     EXPIRY_CHECK_GRACE_SECONDS: '0',
-    AUTH_JWT_SECRET: secret,
     ...options.checkout,
   });
 
@@ -146,12 +167,27 @@ export async function startCheckoutHarness(options: HarnessOptions = {}): Promis
     return client;
   }
   const checkout = await addCheckoutReplica();
-  const bookingClient = createServiceClient(BookingServiceDefinition, bookingAddr, { deadlineMs: 20_000 });
+  // The test reaches booking as checkout does: booking answers only the other services.
+  const bookingClient = createServiceClient(BookingServiceDefinition, bookingAddr, {
+    deadlineMs: 20_000,
+    credentials: createServiceTokenSource({ secret: serviceSecret, service: 'checkout', audience: 'booking' }),
+  });
   const eventClient = createServiceClient(EventServiceDefinition, `127.0.0.1:${event.port}`, { deadlineMs: 20_000 });
   closers.push(bookingClient.close, eventClient.close);
   const kafka = createKafka({ clientId: 'checkout-test', brokers, logger });
   const sql = postgres(database.url, { max: 4, onnotice: () => {} });
-  const tokens = new Map<string, string>();
+  const callers = testCallers(secret);
+  // Signed once per caller: the race tests ask for the same caller hundreds of times.
+  const tokens = new Map<string, Promise<{ metadata: Metadata }>>();
+  function as(userId: string, roles: readonly Role[] = []) {
+    const key = JSON.stringify([userId, ...roles]);
+    let options = tokens.get(key);
+    if (options === undefined) {
+      options = callers.as(userId, roles);
+      tokens.set(key, options);
+    }
+    return options;
+  }
   async function readOrderEvents(count: number, timeoutMs = 30_000) {
     const messages = await untilTopicExists(() => readMessages(kafka, orderTopic, count, timeoutMs));
     return messages.map((message) => ({
@@ -164,6 +200,7 @@ export async function startCheckoutHarness(options: HarnessOptions = {}): Promis
     database,
     sql,
     secret,
+    serviceSecret,
     orderTopic,
     bookingTopic,
     kafka,
@@ -175,28 +212,25 @@ export async function startCheckoutHarness(options: HarnessOptions = {}): Promis
     bookings: bookingClient.client,
     events: eventClient.client,
     addCheckoutReplica,
-    async as(userId) {
-      let token = tokens.get(userId);
-      if (token === undefined) {
-        token = await signUserToken(secret, userId, 3_600);
-        tokens.set(userId, token);
-      }
-      return { metadata: Metadata({ authorization: `Bearer ${token}` }) };
-    },
+    as,
+    asAdmin: () => as('box-office', [Role.admin]),
     async createEvent(ticketTypes) {
       const startsAt = new Date(Date.now() + 86_400_000);
-      const { event: created } = await eventClient.client.createEvent({
-        idempotencyKey: randomUUID(),
-        name: `Concert ${randomUUID().slice(0, 8)}`,
-        description: 'checkout test',
-        startsAt,
-        endsAt: new Date(startsAt.getTime() + 3_600_000),
-        ticketTypes: ticketTypes.map((spec) => ({
-          name: spec.name,
-          price: { amountMinor: spec.priceMinor, currency: spec.currency ?? 'EUR' },
-          seats: spec.seats,
-        })),
-      });
+      const { event: created } = await eventClient.client.createEvent(
+        {
+          idempotencyKey: randomUUID(),
+          name: `Concert ${randomUUID().slice(0, 8)}`,
+          description: 'checkout test',
+          startsAt,
+          endsAt: new Date(startsAt.getTime() + 3_600_000),
+          ticketTypes: ticketTypes.map((spec) => ({
+            name: spec.name,
+            price: { amountMinor: spec.priceMinor, currency: spec.currency ?? 'EUR' },
+            seats: spec.seats,
+          })),
+        },
+        await as('organizer', [Role.organizer]),
+      );
       if (!created) throw new Error('CreateEvent answered without an event');
       return created;
     },

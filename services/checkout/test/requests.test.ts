@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { CheckoutServiceDefinition } from '@ticket/contracts/v1/checkout/checkout_service';
-import { createServiceClient, signUserToken } from '@ticket/platform';
-import { testKafkaBrokers } from '@ticket/platform/testing';
+import { CheckoutServiceDefinition, OrderStatus } from '@ticket/contracts/v1/checkout/checkout_service';
+import { createServiceClient, Role, signUserToken } from '@ticket/platform';
+import { asService, testKafkaBrokers } from '@ticket/platform/testing';
 import { createChannel, createClient, Metadata } from 'nice-grpc';
 import { HealthDefinition } from 'nice-grpc-server-health';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckoutConfig } from '../src/config.ts';
-import { startCheckoutService } from '../src/service.ts';
+import { CHECKOUT_SCHEMA, startCheckoutService } from '../src/service.ts';
 import { type CheckoutHarness, logger, outcome, startCheckoutHarness } from './harness.ts';
 
 let h: CheckoutHarness;
@@ -17,6 +17,15 @@ afterAll(() => h?.close());
 
 const user = 'alice';
 const orderId = randomUUID();
+
+/** A CREATED order of `userId` (one seat), placed by that user. */
+async function placeOrderOf(userId: string): Promise<string> {
+  const event = await h.createEvent([{ name: 'GA', priceMinor: 100, seats: 5 }]);
+  const auth = await h.as(userId);
+  await h.checkout.addToCart({ userId, ticketTypeId: event.ticketTypes[0]!.id, quantity: 1 }, auth);
+  const { order } = await h.checkout.placeOrder({ userId, idempotencyKey: randomUUID(), email: 'a@example.com' }, auth);
+  return order!.id;
+}
 
 /** One call of every RPC, made by `userId` with the given options. */
 const everyRpc = (userId: string) =>
@@ -46,35 +55,45 @@ describe('authentication', () => {
     }
   });
 
-  it('answers PERMISSION_DENIED on every RPC made for another user', async () => {
-    const mallory = await h.as('mallory');
-    for (const [rpc, call] of everyRpc(user)) {
-      expect(`${rpc} ${await outcome(call(mallory))}`).toBe(
-        `${rpc} PERMISSION_DENIED: user_id does not match the authenticated caller`,
-      );
+  it('answers PERMISSION_DENIED on every RPC made for another user, whatever other role the caller has', async () => {
+    for (const roles of [[], [Role.organizer], [Role.scanner]]) {
+      const mallory = await h.as('mallory', roles);
+      for (const [rpc, call] of everyRpc(user)) {
+        expect(`${rpc} ${await outcome(call(mallory))}`).toBe(
+          rpc === 'MarkOrderAsPaid'
+            ? `${rpc} PERMISSION_DENIED: this method needs the role admin`
+            : `${rpc} PERMISSION_DENIED: user_id does not match the authenticated caller`,
+        );
+      }
     }
   });
 
+  it('answers PERMISSION_DENIED to a service token: checkout is for users', async () => {
+    const service = await asService(h.serviceSecret, 'event', 'checkout');
+    expect(await outcome(h.checkout.getUserCart({ userId: user }, service))).toBe('UNAUTHENTICATED: invalid token');
+  });
+
   it('answers NOT_FOUND for another user’s order, exactly as for a missing one', async () => {
-    const event = await h.createEvent([{ name: 'GA', priceMinor: 100, seats: 5 }]);
-    const auth = await h.as(user);
-    await h.checkout.addToCart({ userId: user, ticketTypeId: event.ticketTypes[0]!.id, quantity: 1 }, auth);
-    const { order } = await h.checkout.placeOrder(
-      { userId: user, idempotencyKey: randomUUID(), email: 'a@example.com' },
-      auth,
-    );
+    const id = await placeOrderOf(user);
     const bob = await h.as('bob');
-    const id = order!.id;
     expect(await outcome(h.checkout.getOrder({ userId: 'bob', orderId: id }, bob))).toBe(
       `NOT_FOUND: order ${id} not found`,
     );
-    expect(await outcome(h.checkout.cancelOrder({ userId: 'bob', orderId: id }, bob))).toMatch(/^NOT_FOUND/);
-    expect(
-      await outcome(
-        h.checkout.markOrderAsPaid({ userId: 'bob', orderId: id, paymentReference: 'p', idempotencyKey: 'k' }, bob),
-      ),
-    ).toMatch(/^NOT_FOUND/);
-    expect(await outcome(h.checkout.getOrder({ userId: user, orderId: randomUUID() }, auth))).toMatch(/^NOT_FOUND/);
+    expect(await outcome(h.checkout.cancelOrder({ userId: 'bob', orderId: id }, bob))).toBe(
+      `NOT_FOUND: order ${id} not found`,
+    );
+    // Only an admin gets as far as looking the order up; acting for the wrong user, they are told no more.
+    const admin = await h.asAdmin();
+    const pay = (userId: string) =>
+      outcome(h.checkout.markOrderAsPaid({ userId, orderId: id, paymentReference: 'p', idempotencyKey: 'k' }, admin));
+    expect(await pay('bob')).toBe(`NOT_FOUND: order ${id} not found`);
+    expect(await pay('box-office')).toBe(`NOT_FOUND: order ${id} not found`);
+    expect(await outcome(h.checkout.getOrder({ userId: 'bob', orderId: id }, admin))).toBe(
+      `NOT_FOUND: order ${id} not found`,
+    );
+    expect(await outcome(h.checkout.getOrder({ userId: user, orderId: randomUUID() }, await h.as(user)))).toMatch(
+      /^NOT_FOUND/,
+    );
   });
 
   it('leaves health open', async () => {
@@ -84,6 +103,61 @@ describe('authentication', () => {
     } finally {
       channel.close();
     }
+  });
+});
+
+describe('roles', () => {
+  const payment = (userId: string, id: string) => ({
+    userId,
+    orderId: id,
+    paymentReference: `box-office-${id}`,
+    idempotencyKey: id,
+  });
+
+  it('lets only an admin mark an order paid: the buyer gets PERMISSION_DENIED, the box office the paid order', async () => {
+    const buyer = `buyer-${randomUUID()}`;
+    const id = await placeOrderOf(buyer);
+    expect(await outcome(h.checkout.markOrderAsPaid(payment(buyer, id), await h.as(buyer)))).toBe(
+      'PERMISSION_DENIED: this method needs the role admin',
+    );
+    expect(await outcome(h.checkout.markOrderAsPaid(payment(buyer, id), await h.as(buyer, [Role.organizer])))).toBe(
+      'PERMISSION_DENIED: this method needs the role admin',
+    );
+    const { order } = await h.checkout.markOrderAsPaid(payment(buyer, id), await h.asAdmin());
+    expect(order).toMatchObject({ id, userId: buyer, status: OrderStatus.ORDER_STATUS_PAID });
+    expect(order?.tickets).toHaveLength(1);
+    // The buyer sees their paid order and its ticket.
+    const seen = await h.checkout.getOrder({ userId: buyer, orderId: id }, await h.as(buyer));
+    expect(seen.order?.tickets.map((ticket) => ticket.code)).toEqual(order?.tickets.map((ticket) => ticket.code));
+  });
+
+  it('lets an admin read, list and cancel any user’s orders, and act on their cart', async () => {
+    const buyer = `buyer-${randomUUID()}`;
+    const id = await placeOrderOf(buyer);
+    const admin = await h.asAdmin();
+    expect((await h.checkout.getOrder({ userId: buyer, orderId: id }, admin)).order?.id).toBe(id);
+    const listed = await h.checkout.listOrders({ userId: buyer, pageSize: 0, pageToken: '' }, admin);
+    expect(listed.orders.map((order) => order.id)).toEqual([id]);
+    expect((await h.checkout.getUserCart({ userId: buyer }, admin)).cart).toMatchObject({ userId: buyer, items: [] });
+    const { order } = await h.checkout.cancelOrder({ userId: buyer, orderId: id }, admin);
+    expect(order).toMatchObject({ id, userId: buyer, status: OrderStatus.ORDER_STATUS_CANCELLED });
+  });
+
+  it('does not let a buyer act for another user, even on that user’s own order', async () => {
+    const buyer = `buyer-${randomUUID()}`;
+    const id = await placeOrderOf(buyer);
+    const other = await h.as(`other-${randomUUID()}`);
+    for (const call of [
+      h.checkout.getOrder({ userId: buyer, orderId: id }, other),
+      h.checkout.cancelOrder({ userId: buyer, orderId: id }, other),
+      h.checkout.listOrders({ userId: buyer, pageSize: 0, pageToken: '' }, other),
+      h.checkout.getUserCart({ userId: buyer }, other),
+    ]) {
+      expect(await outcome(call)).toBe('PERMISSION_DENIED: user_id does not match the authenticated caller');
+    }
+    expect((await h.checkout.getOrder({ userId: buyer, orderId: id }, await h.as(buyer))).order?.status).toBe(
+      OrderStatus.ORDER_STATUS_CREATED,
+    );
   });
 });
 
@@ -204,8 +278,10 @@ describe('bad input', () => {
     ],
   ];
 
-  it.each(cases)('%s → INVALID_ARGUMENT naming the field', async (_name, call, fieldName) => {
-    const result = await outcome(call(await h.as(user)));
+  it.each(cases)('%s → INVALID_ARGUMENT naming the field', async (name, call, fieldName) => {
+    // MarkOrderAsPaid is the box office's: a buyer would be refused before the request is read.
+    const caller = name.startsWith('MarkOrderAsPaid') ? await h.asAdmin() : await h.as(user);
+    const result = await outcome(call(caller));
     expect(result).toMatch(/^INVALID_ARGUMENT: /);
     expect(result).toContain(fieldName);
   });
@@ -219,7 +295,7 @@ describe('bad input', () => {
   it('answers UNAVAILABLE, not INTERNAL, while booking is unreachable, and records no order', async () => {
     const service = await startCheckoutService(
       loadCheckoutConfig({
-        DATABASE_URL: h.database.url,
+        DATABASE_URL: h.database.roleUrl(CHECKOUT_SCHEMA),
         KAFKA_BROKERS: testKafkaBrokers().join(','),
         GRPC_HOST: '127.0.0.1',
         GRPC_PORT: '0',
@@ -227,6 +303,7 @@ describe('bad input', () => {
         BOOKING_ADDR: '127.0.0.1:1',
         BOOKING_DEADLINE_MS: '1500',
         AUTH_JWT_SECRET: h.secret,
+        SERVICE_AUTH_SECRET: h.serviceSecret,
         ORDER_EVENTS_TOPIC: h.orderTopic,
         BOOKING_EVENTS_TOPIC: h.bookingTopic,
         BOOKING_EVENTS_GROUP: `checkout.unreachable.${randomUUID()}`,
@@ -259,13 +336,27 @@ describe('bad input', () => {
 });
 
 describe('configuration', () => {
-  it('requires AUTH_JWT_SECRET of at least 32 characters', () => {
-    expect(() => loadCheckoutConfig({})).toThrow(/AUTH_JWT_SECRET: required but not set/);
-    expect(() => loadCheckoutConfig({ AUTH_JWT_SECRET: 'short' })).toThrow(/AUTH_JWT_SECRET: must be at least 32/);
-    expect(() => loadCheckoutConfig({ AUTH_JWT_SECRET: 'x'.repeat(32), EXPIRY_CHECK_SCHEDULE: 'often' })).toThrow(
-      /EXPIRY_CHECK_SCHEDULE/,
+  const keys = { AUTH_JWT_SECRET: 'x'.repeat(32), SERVICE_AUTH_SECRET: 'y'.repeat(32) };
+
+  it('requires a way to verify users’ tokens and a service key, each of at least 32 characters', () => {
+    expect(() => loadCheckoutConfig({})).toThrow(/SERVICE_AUTH_SECRET: required but not set/);
+    expect(() => loadCheckoutConfig({ SERVICE_AUTH_SECRET: keys.SERVICE_AUTH_SECRET })).toThrow(
+      /AUTH_JWT_SECRET or AUTH_JWKS_URL: set at least one/,
     );
-    const config = loadCheckoutConfig({ AUTH_JWT_SECRET: 'x'.repeat(32) });
+    expect(() => loadCheckoutConfig({ ...keys, AUTH_JWT_SECRET: 'short' })).toThrow(
+      /AUTH_JWT_SECRET: must be at least 32/,
+    );
+    expect(() => loadCheckoutConfig({ ...keys, SERVICE_AUTH_SECRET: 'short' })).toThrow(
+      /SERVICE_AUTH_SECRET: must be at least 32/,
+    );
+    expect(() => loadCheckoutConfig({ ...keys, EXPIRY_CHECK_SCHEDULE: 'often' })).toThrow(/EXPIRY_CHECK_SCHEDULE/);
+    expect(
+      loadCheckoutConfig({
+        SERVICE_AUTH_SECRET: keys.SERVICE_AUTH_SECRET,
+        AUTH_JWKS_URL: 'https://idp.example.com/certs',
+      }),
+    ).toMatchObject({ AUTH_JWKS_URL: 'https://idp.example.com/certs', AUTH_ROLES_CLAIM: 'roles' });
+    const config = loadCheckoutConfig(keys);
     expect(config).toMatchObject({
       GRPC_PORT: 50620,
       EVENT_ADDR: '127.0.0.1:50600',

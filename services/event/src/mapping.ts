@@ -3,7 +3,8 @@ import type {
   Location as LocationMessage,
   TicketType as TicketTypeMessage,
 } from '@ticket/contracts/v1/event/event_service';
-import type { Event, Location, TicketType } from './domain/event.ts';
+import type { Caller } from '@ticket/platform';
+import { canManageEvent, type Event, type Location, type TicketType } from './domain/event.ts';
 
 // Domain → contract, for the gRPC handlers.
 
@@ -24,7 +25,8 @@ export const toTicketTypeMessage = (ticketType: TicketType): TicketTypeMessage =
   seats: ticketType.seats,
 });
 
-export const toEventMessage = (event: Event): EventMessage => ({
+/** The event as `caller` may see it: its organizer only to the organizer itself and to admins (the admin view). */
+export const toEventMessage = (event: Event, caller: Caller): EventMessage => ({
   id: event.id,
   name: event.name,
   description: event.description,
@@ -33,4 +35,5 @@ export const toEventMessage = (event: Event): EventMessage => ({
   location: event.location ? toLocationMessage(event.location) : undefined,
   ticketTypes: event.ticketTypes.map(toTicketTypeMessage),
   createdAt: event.createdAt,
+  organizerId: canManageEvent(caller, event) ? (event.organizerId ?? '') : '',
 });

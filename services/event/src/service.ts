@@ -3,20 +3,26 @@ import { readDescriptorSet } from '@ticket/contracts/descriptor-set';
 import { BookingServiceDefinition } from '@ticket/contracts/v1/booking/booking_service';
 import { EventServiceDefinition } from '@ticket/contracts/v1/event/event_service';
 import {
+  type AuthContext,
   type Closer,
   closeDatabase,
+  createAuthMiddleware,
   createGrpcServer,
   createServiceClient,
+  createServiceTokenSource,
+  createUserTokenVerifier,
   type Logger,
   openServiceDatabase,
   type RunningService,
   runningService,
   scheduleJob,
+  userTokenOptions,
 } from '@ticket/platform';
 import { cleanUpPendingEvents } from './app/clean-up-pending-events.ts';
 import type { EventContext } from './app/context.ts';
 import { bookingStockGateway } from './clients/booking-stocks.ts';
 import type { EventConfig } from './config.ts';
+import { eventAccessPolicy } from './grpc/access-policy.ts';
 import { eventService } from './grpc/event-service.ts';
 
 export const EVENT_SCHEMA = 'event';
@@ -25,10 +31,13 @@ export const EVENT_MIGRATIONS = join(import.meta.dirname, 'db/migrations');
 export type RunningEventService = RunningService<EventContext>;
 
 /**
- * The composition root: config → database, booking client → use cases → gRPC server, cleanup job.
- * Booking may be down at start: the channel connects when a call needs it.
+ * The composition root: config → database, booking client (with this service's identity) → use cases → gRPC
+ * server (behind user-token auth: reads public, creating for organizers), cleanup job. Booking may be down at
+ * start: the channel connects when a call needs it.
  */
 export async function startEventService(config: EventConfig, logger: Logger): Promise<RunningEventService> {
+  // First, so that a service that cannot verify any token fails before it touches the database.
+  const verifyUserToken = createUserTokenVerifier(userTokenOptions(config));
   const db = await openServiceDatabase(
     config,
     { name: 'event', schema: EVENT_SCHEMA, migrationsFolder: EVENT_MIGRATIONS },
@@ -37,10 +46,19 @@ export async function startEventService(config: EventConfig, logger: Logger): Pr
   const booking = createServiceClient(BookingServiceDefinition, config.BOOKING_ADDR, {
     deadlineMs: config.BOOKING_DEADLINE_MS,
     logger,
+    credentials: createServiceTokenSource({
+      secret: config.SERVICE_AUTH_SECRET,
+      service: 'event',
+      audience: 'booking',
+    }),
   });
   const context: EventContext = { db, config, logger, stocks: bookingStockGateway(booking, logger) };
 
-  const server = createGrpcServer({ logger, descriptorSet: readDescriptorSet() });
+  const server = createGrpcServer<AuthContext>({
+    logger,
+    descriptorSet: readDescriptorSet(),
+    middleware: createAuthMiddleware(verifyUserToken, eventAccessPolicy),
+  });
   server.add(EventServiceDefinition, eventService(context));
   const port = await server.listen(config.GRPC_HOST, config.GRPC_PORT);
   const cleanup = scheduleJob(

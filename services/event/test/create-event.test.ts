@@ -114,10 +114,11 @@ describe('CreateEvent', () => {
   });
 
   it('rolls back both services when booking fails the second stock part-way', async () => {
-    // Record what booking deletes, to prove the first stock really was created and then removed.
+    // Record what booking deletes, to prove the first stock really was created and then removed. The trigger runs
+    // as its owner (security definer): booking's own role may not write to a table the test made.
     await harness.booking.sql.unsafe(`
       create table booking.test_deleted_stocks (event_id uuid, seats int);
-      create function booking.record_deleted_stock() returns trigger language plpgsql as $$
+      create function booking.record_deleted_stock() returns trigger language plpgsql security definer as $$
       begin insert into booking.test_deleted_stocks values (old.event_id, old.seats_total); return old; end $$;
       create trigger record_deleted_stock after delete on booking.stocks
         for each row execute function booking.record_deleted_stock();`);

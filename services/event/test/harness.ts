@@ -2,19 +2,31 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadBookingConfig } from '@ticket/booking/config';
 import { BOOKING_MIGRATIONS, BOOKING_SCHEMA, startBookingService } from '@ticket/booking/service';
 import { type CreateEventRequest, EventServiceDefinition } from '@ticket/contracts/v1/event/event_service';
-import { createLogger, createServiceClient, migrateSchema, type ServiceClient } from '@ticket/platform';
-import { createTestDatabase, type TestDatabase, testKafkaBrokers } from '@ticket/platform/testing';
+import { createLogger, createServiceClient, type ServiceClient } from '@ticket/platform';
+import {
+  createServiceTestDatabase,
+  type ServiceTestDatabase,
+  type TestToken,
+  type TestUser,
+  testKafkaBrokers,
+  testTokens,
+} from '@ticket/platform/testing';
 import postgres from 'postgres';
 import { loadEventConfig } from '../src/config.ts';
 import { EVENT_MIGRATIONS, EVENT_SCHEMA, type RunningEventService, startEventService } from '../src/service.ts';
 
 export const logger = createLogger({ name: 'event-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
+/** The key users' development tokens are signed with (AUTH_JWT_SECRET), as ticketctl signs them. */
+export const AUTH_JWT_SECRET = 'event-tests-users-token-secret-at-least-32-chars';
+/** The key event signs its tokens to booking with, and booking checks them with. */
+export const SERVICE_AUTH_SECRET = 'event-tests-services-token-secret-at-least-32-chars';
+
 type RunningBookingService = Awaited<ReturnType<typeof startBookingService>>;
 
 /** A real booking service on its own database, which a test can stop and start again on the same port. */
 export interface BookingUnderTest {
-  /** Direct SQL on booking's database: what stocks really exist, and test triggers that make booking fail. */
+  /** Direct SQL on booking's database (as superuser): what stocks really exist, and test triggers that make booking fail. */
   sql: postgres.Sql;
   port: number;
   stop(): Promise<void>;
@@ -23,16 +35,18 @@ export interface BookingUnderTest {
 }
 
 async function startBooking(): Promise<BookingUnderTest> {
-  const database = await createTestDatabase('event_booking');
-  await migrateSchema({ url: database.url, schema: BOOKING_SCHEMA, migrationsFolder: BOOKING_MIGRATIONS });
+  const database = await createServiceTestDatabase('event_booking', [
+    { schema: BOOKING_SCHEMA, migrationsFolder: BOOKING_MIGRATIONS },
+  ]);
   const config = loadBookingConfig({
-    DATABASE_URL: database.url,
+    DATABASE_URL: database.roleUrl(BOOKING_SCHEMA),
     KAFKA_BROKERS: testKafkaBrokers().join(','),
     GRPC_HOST: '127.0.0.1',
     GRPC_PORT: '0',
     BOOKING_EVENTS_TOPIC: `test.bookings-expired.${database.name}`,
     EXPIRY_SCHEDULE: '0 0 3 * * *',
     DATABASE_POOL_SIZE: '5',
+    SERVICE_AUTH_SECRET,
   });
   let running: RunningBookingService | undefined = await startBookingService(config, logger);
   const port = running.port;
@@ -60,23 +74,31 @@ async function startBooking(): Promise<BookingUnderTest> {
 export interface EventHarness {
   booking: BookingUnderTest;
   service: RunningEventService;
-  client: ServiceClient<typeof EventServiceDefinition>['client'];
-  /** Direct SQL on the event service's database. */
+  /** Calls as `tokens.organizer` (every call carries that token): creates what the tests read. */
+  client: EventClient;
+  /** Sends no token of its own: a test passes one per call (`tokens.buyer.call`, `bearer(…)`), or none. */
+  anonymous: EventClient;
+  /** A token and call options per test user: buyer, otherBuyer, organizer, otherOrganizer, scanner, admin. */
+  tokens: Record<TestUser, TestToken>;
+  /** Direct SQL on the event service's database (as superuser). */
   sql: postgres.Sql;
   close(): Promise<void>;
 }
 
+type EventClient = ServiceClient<typeof EventServiceDefinition>['client'];
+
 /**
- * A real event service on a fresh database, wired to a real booking service on another fresh database, with a
- * real gRPC client that does not retry (tests see each answer as it is). The cleanup job runs only when a test
- * calls it (daily schedule), unless `env` says otherwise.
+ * A real event service on a fresh database, wired to a real booking service on another fresh database (which
+ * admits event by its service token), with real gRPC clients that do not retry (tests see each answer as it is).
+ * The cleanup job runs only when a test calls it (daily schedule), unless `env` says otherwise.
  */
 export async function startEventHarness(env: Record<string, string> = {}): Promise<EventHarness> {
   const booking = await startBooking();
-  const database: TestDatabase = await createTestDatabase('event');
-  await migrateSchema({ url: database.url, schema: EVENT_SCHEMA, migrationsFolder: EVENT_MIGRATIONS });
+  const database: ServiceTestDatabase = await createServiceTestDatabase('event', [
+    { schema: EVENT_SCHEMA, migrationsFolder: EVENT_MIGRATIONS },
+  ]);
   const config = loadEventConfig({
-    DATABASE_URL: database.url,
+    DATABASE_URL: database.roleUrl(EVENT_SCHEMA),
     KAFKA_BROKERS: testKafkaBrokers().join(','),
     GRPC_HOST: '127.0.0.1',
     GRPC_PORT: '0',
@@ -85,21 +107,31 @@ export async function startEventHarness(env: Record<string, string> = {}): Promi
     PENDING_EVENT_TIMEOUT_SECONDS: '60',
     CLEANUP_SCHEDULE: '0 0 3 * * *',
     DATABASE_POOL_SIZE: '5',
+    AUTH_JWT_SECRET,
+    SERVICE_AUTH_SECRET,
     ...env,
   });
   const service = await startEventService(config, logger);
-  const eventClient = createServiceClient(EventServiceDefinition, `127.0.0.1:${service.port}`, {
-    deadlineMs: 30_000,
-    retries: 0,
+  const tokens = await testTokens(AUTH_JWT_SECRET);
+  const clientOptions = { deadlineMs: 30_000, retries: 0 };
+  const address = `127.0.0.1:${service.port}`;
+  const organizer = tokens.organizer.token;
+  const eventClient = createServiceClient(EventServiceDefinition, address, {
+    ...clientOptions,
+    credentials: async () => organizer,
   });
+  const anonymousClient = createServiceClient(EventServiceDefinition, address, clientOptions);
   const sql = postgres(database.url, { max: 2, onnotice: () => {} });
   return {
     booking,
     service,
     client: eventClient.client,
+    anonymous: anonymousClient.client,
+    tokens,
     sql,
     async close() {
       eventClient.close();
+      anonymousClient.close();
       await service.stop();
       await sql.end();
       await database.drop();

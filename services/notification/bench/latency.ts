@@ -23,10 +23,9 @@ import {
   env,
   eventHeaders,
   loadConfig,
-  migrateSchema,
   type Producer,
 } from '@ticket/platform';
-import { createTestDatabase, freePort, type KafkaBroker, startKafkaBroker } from '@ticket/platform/testing';
+import { createServiceTestDatabase, freePort, type KafkaBroker, startKafkaBroker } from '@ticket/platform/testing';
 import { createChannel, createClient } from 'nice-grpc';
 import { HealthDefinition } from 'nice-grpc-server-health';
 import { HealthCheckResponse_ServingStatus } from 'nice-grpc-server-health/lib/proto/grpc/health/v1/health.js';
@@ -55,8 +54,9 @@ async function main(): Promise<number> {
   const broker: KafkaBroker | undefined = config.KAFKA_BROKERS ? undefined : await startKafkaBroker();
   const brokers = broker?.brokers ?? (config.KAFKA_BROKERS ?? '').split(',');
   progress(broker ? `started a Kafka broker on ${brokers.join(',')}` : `using Kafka at ${brokers.join(',')}`);
-  const database = await createTestDatabase('bench_notification');
-  await migrateSchema({ url: database.url, schema: NOTIFICATION_SCHEMA, migrationsFolder: NOTIFICATION_MIGRATIONS });
+  const database = await createServiceTestDatabase('bench_notification', [
+    { schema: NOTIFICATION_SCHEMA, migrationsFolder: NOTIFICATION_MIGRATIONS },
+  ]);
   const smtp = await startSmtpSink();
   const topic = `bench.order-events.${randomBytes(4).toString('hex')}`;
   const kafka = createKafka({ clientId: 'bench-notification', brokers, logger });
@@ -65,7 +65,7 @@ async function main(): Promise<number> {
   await producer.connect();
   const grpcPort = await freePort();
   const service = startService(workDir, {
-    DATABASE_URL: database.url,
+    DATABASE_URL: database.roleUrl(NOTIFICATION_SCHEMA),
     KAFKA_BROKERS: brokers.join(','),
     GRPC_HOST: '127.0.0.1',
     GRPC_PORT: String(grpcPort),

@@ -53,7 +53,9 @@ describe('config', () => {
       'SMTP_HOST: required when NOTIFICATION_CHANNEL is email',
       'SMTP_USER, SMTP_PASSWORD: set both or neither',
     ]);
-    expect(problemsOf({})).toEqual(['AUTH_JWT_SECRET: required but not set']);
+    expect(problemsOf({})).toEqual(['AUTH_JWT_SECRET or AUTH_JWKS_URL: set at least one, or no token can be verified']);
+    expect(problemsOf({ AUTH_JWKS_URL: 'https://idp.example.com/certs' })).toEqual([]);
+    expect(problemsOf({ AUTH_JWT_SECRET: 'short' })).toEqual(['AUTH_JWT_SECRET: must be at least 32 characters']);
     expect(problemsOf({ ...secret, NOTIFICATION_CHANNEL: 'sms' })[0]).toMatch(/^NOTIFICATION_CHANNEL: /);
     expect(problemsOf({ ...secret, SMTP_HOST: 'mail', SMTP_SECURE: 'true', SMTP_REQUIRE_TLS: 'true' })).toHaveLength(1);
     expect(

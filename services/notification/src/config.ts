@@ -1,5 +1,5 @@
 import { DefaultPort, Topic } from '@ticket/contracts/topology';
-import { ConfigError, commonConfig, env, loadConfig } from '@ticket/platform';
+import { ConfigError, commonConfig, env, loadConfig, userAuthConfig, userAuthProblems } from '@ticket/platform';
 import { z } from 'zod';
 
 const optionalText = () => z.string().trim().min(1).optional();
@@ -47,8 +47,8 @@ export const notificationConfigShape = {
   NOTIFY_CLAIM_TTL_MS: env.positiveInt(60_000),
   /** How often health checks Postgres and Kafka. */
   HEALTH_CHECK_INTERVAL_MS: env.positiveInt(5_000),
-  /** HS256 secret of the callers' JWTs (`authorization: Bearer <token>`); required, no default. */
-  AUTH_JWT_SECRET: env.jwtSecret(),
+  /** How users' tokens (`authorization: Bearer <token>`) are verified: AUTH_JWT_SECRET and/or a JWKS. */
+  ...userAuthConfig,
 };
 
 type ParsedConfig = ReturnType<typeof loadConfig<typeof notificationConfigShape>>;
@@ -59,7 +59,8 @@ export type NotificationConfig = Omit<ParsedConfig, 'NOTIFICATION_CHANNEL'> & { 
 export function loadNotificationConfig(source: Record<string, string | undefined> = process.env): NotificationConfig {
   const config = loadConfig(notificationConfigShape, source);
   const channel = config.NOTIFICATION_CHANNEL ?? (config.SMTP_HOST === undefined ? 'log' : 'email');
-  const problems: string[] = [];
+  // Said here with the other problems, not only when the token verifier is built at start.
+  const problems = userAuthProblems(config);
   if (channel === 'email' && config.SMTP_HOST === undefined) {
     problems.push('SMTP_HOST: required when NOTIFICATION_CHANNEL is email');
   }

@@ -9,11 +9,13 @@ import {
   createGrpcServer,
   createIdempotentConsumer,
   createKafka,
+  createUserTokenVerifier,
   type Logger,
   openServiceDatabase,
   type RunningService,
   runningService,
   startConsumerInBackground,
+  userTokenOptions,
 } from '@ticket/platform';
 import type { NotificationContext } from './app/context.ts';
 import { createDeliveryLoop } from './app/deliver-notifications.ts';
@@ -24,7 +26,7 @@ import { createLogSender } from './delivery/log-sender.ts';
 import type { Sender } from './delivery/sender.ts';
 import { createSmtpSender } from './delivery/smtp-sender.ts';
 import type { Channel } from './domain/notification.ts';
-import { notificationService } from './grpc/notification-service.ts';
+import { notificationAccess, notificationService } from './grpc/notification-service.ts';
 import { createHealthMonitor } from './health-monitor.ts';
 
 export const NOTIFICATION_SCHEMA = 'notification';
@@ -41,6 +43,8 @@ export async function startNotificationService(
   config: NotificationConfig,
   logger: Logger,
 ): Promise<RunningNotificationService> {
+  // First: a configuration that can verify no token fails before anything is opened.
+  const verifyUser = createUserTokenVerifier(userTokenOptions(config));
   const db = await openServiceDatabase(
     config,
     { name: 'notification', schema: NOTIFICATION_SCHEMA, migrationsFolder: NOTIFICATION_MIGRATIONS },
@@ -91,7 +95,7 @@ export async function startNotificationService(
   const server = createGrpcServer<AuthContext>({
     logger,
     descriptorSet: readDescriptorSet(),
-    middleware: createAuthMiddleware({ secret: config.AUTH_JWT_SECRET }),
+    middleware: createAuthMiddleware(verifyUser, notificationAccess),
   });
   server.add(NotificationServiceDefinition, notificationService(context));
   const healthMonitor = createHealthMonitor({

@@ -14,14 +14,18 @@ import {
   ensureTopics,
   eventHeaders,
   type Kafka,
-  migrateSchema,
   type Producer,
+  type Role,
   type ServiceClient,
-  signUserToken,
 } from '@ticket/platform';
-import { createTestDatabase, type TestDatabase, testKafkaBrokers, uniqueTopic } from '@ticket/platform/testing';
+import {
+  createServiceTestDatabase,
+  type ServiceTestDatabase,
+  testCallers,
+  testKafkaBrokers,
+  uniqueTopic,
+} from '@ticket/platform/testing';
 import type { IHeaders } from 'kafkajs';
-import { Metadata } from 'nice-grpc';
 import postgres from 'postgres';
 import { loadNotificationConfig, type NotificationConfig } from '../src/config.ts';
 import {
@@ -46,8 +50,9 @@ export interface HarnessOptions {
 }
 
 export interface NotificationHarness {
-  database: TestDatabase;
-  /** Direct SQL on the service's database, to check what it recorded. */
+  /** `url` is the superuser's; the service connects as its own role (`roleUrl(NOTIFICATION_SCHEMA)`). */
+  database: ServiceTestDatabase;
+  /** Direct SQL on the service's database (as superuser), to check what it recorded. */
   sql: postgres.Sql;
   config: NotificationConfig;
   smtp: SmtpSink | undefined;
@@ -59,10 +64,19 @@ export interface NotificationHarness {
   publishMany(events: readonly OrderEvent[]): Promise<void>;
   /** Publishes anything (garbage, missing headers) to the order-events topic. */
   publishRaw(message: { key?: string; value: Buffer | null; headers?: IHeaders }): Promise<void>;
-  /** ListNotifications as `callerId` (a token for that user), or without credentials when callerId is undefined. */
+  /**
+   * ListNotifications as `callerId` with `roles` (a token for that user; no roles: a buyer), or without credentials
+   * when callerId is undefined.
+   */
   list(
     request: Partial<ListNotificationsRequest>,
     callerId?: string,
+    roles?: readonly Role[],
+  ): ReturnType<NotificationClient['listNotifications']>;
+  /** ListNotifications with these call options (a token the test made). */
+  listWith(
+    request: Partial<ListNotificationsRequest>,
+    options: Parameters<NotificationClient['listNotifications']>[1],
   ): ReturnType<NotificationClient['listNotifications']>;
   stopService(): Promise<void>;
   startService(): Promise<RunningNotificationService>;
@@ -72,19 +86,21 @@ export interface NotificationHarness {
 type NotificationClient = ServiceClient<typeof NotificationServiceDefinition>['client'];
 
 export const TEST_SECRET = randomBytes(32).toString('base64url');
+const callers = testCallers(TEST_SECRET);
 
 /**
  * A real notification service on its own fresh database, order-events topic and consumer group, a real local SMTP
  * server, a Kafka producer that publishes like checkout's outbox relay, and a gRPC client.
  */
 export async function startNotificationHarness(options: HarnessOptions = {}): Promise<NotificationHarness> {
-  const database = await createTestDatabase('notification');
-  await migrateSchema({ url: database.url, schema: NOTIFICATION_SCHEMA, migrationsFolder: NOTIFICATION_MIGRATIONS });
+  const database = await createServiceTestDatabase('notification', [
+    { schema: NOTIFICATION_SCHEMA, migrationsFolder: NOTIFICATION_MIGRATIONS },
+  ]);
   const smtp = options.smtp === false ? undefined : await startSmtpSink();
   const brokers = options.brokers ?? testKafkaBrokers();
   const topic = uniqueTopic('order-events');
   const config = loadNotificationConfig({
-    DATABASE_URL: database.url,
+    DATABASE_URL: database.roleUrl(NOTIFICATION_SCHEMA),
     DATABASE_POOL_SIZE: '5',
     KAFKA_BROKERS: brokers.join(','),
     GRPC_HOST: '127.0.0.1',
@@ -136,13 +152,11 @@ export async function startNotificationHarness(options: HarnessOptions = {}): Pr
     async publishRaw(message) {
       await producer.send({ topic, acks: -1, messages: [{ key: message.key ?? null, ...message }] });
     },
-    async list(request, callerId) {
-      const metadata =
-        callerId === undefined
-          ? Metadata()
-          : Metadata({ authorization: `Bearer ${await signUserToken(TEST_SECRET, callerId, 300)}` });
-      return client.client.listNotifications(request, { metadata });
+    async list(request, callerId, roles) {
+      const options = callerId === undefined ? {} : await callers.as(callerId, roles);
+      return client.client.listNotifications(request, options);
     },
+    listWith: (request, options) => client.client.listNotifications(request, options),
     async stopService() {
       if (stopped) return;
       stopped = true;

@@ -1,4 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { Channel, DeliveryStatus, NotificationKind } from '@ticket/contracts/v1/notification/notification_service';
+import { Role, signUserToken } from '@ticket/platform';
+import { bearer } from '@ticket/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   eventually,
@@ -85,9 +88,29 @@ describe('ListNotifications', () => {
 
   it('lets only the user themselves list: UNAUTHENTICATED without a token, PERMISSION_DENIED for another user', async () => {
     expect(await outcomeOf(harness.list({ userId: USER }))).toMatch(/^UNAUTHENTICATED: missing authorization/);
-    expect(await outcomeOf(harness.list({ userId: USER }, OTHER))).toBe(
-      'PERMISSION_DENIED: user_id does not match the authenticated caller',
-    );
+    for (const roles of [[], [Role.organizer], [Role.scanner]]) {
+      expect(await outcomeOf(harness.list({ userId: USER }, OTHER, roles))).toBe(
+        'PERMISSION_DENIED: user_id does not match the authenticated caller',
+      );
+    }
+    const foreign = await signUserToken(randomBytes(32).toString('base64url'), USER, 60);
+    expect(await outcomeOf(harness.listWith({ userId: USER }, bearer(foreign)))).toBe('UNAUTHENTICATED: invalid token');
+  });
+
+  it('lets an admin list anyone’s notifications, page by page', async () => {
+    const mine = await harness.list({ userId: USER, pageSize: 100 }, USER);
+    const seen: string[] = [];
+    let pageToken = '';
+    do {
+      const page = await harness.list({ userId: USER, pageSize: 5, pageToken }, 'support', [Role.admin]);
+      seen.push(...page.notifications.map((notification) => notification.id));
+      pageToken = page.nextPageToken;
+    } while (pageToken !== '');
+    expect(seen).toEqual(mine.notifications.map((notification) => notification.id));
+    const theirs = await harness.list({ userId: OTHER }, 'support', [Role.admin]);
+    expect(theirs.notifications.map((n) => n.userId)).toEqual([OTHER]);
+    // An admin's own notifications are theirs like anyone's: none here.
+    expect((await harness.list({ userId: 'support' }, 'support', [Role.admin])).notifications).toEqual([]);
   });
 
   it('refuses bad input with INVALID_ARGUMENT naming the field', async () => {

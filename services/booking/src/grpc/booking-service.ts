@@ -16,8 +16,9 @@ import {
 } from './requests.ts';
 
 /**
- * The BookingService port: validate, call the use case, map back. Booking is an internal service
- * (event and checkout call it); end users never reach it, so it trusts the user id it is given.
+ * The BookingService port: validate, call the use case, map back. Booking is an internal service: the auth
+ * middleware admits only event's and checkout's service tokens (bookingAccessPolicy), so it trusts the user id
+ * checkout gives it (checkout authenticated the buyer).
  */
 export function bookingService(context: BookingContext, holds: HoldBatcher): BookingServiceImplementation {
   return {

@@ -33,15 +33,19 @@ export function toHold(booking: Booking): Hold {
 /**
  * The booking service over gRPC. The platform client retries on UNAVAILABLE only the methods the proto marks
  * safe to repeat: CreateBooking (idempotency key), ExpireBookings and DeleteOrderBookings (IDEMPOTENT), GetBookings.
+ * Booking is internal and answers only the other services: every call carries checkout's service token from
+ * `credentials` (see createServiceTokenSource), never the buyer's.
  */
 export function createBookingLedger(
   address: string,
   deadlineMs: number,
   logger: Logger,
+  credentials: () => Promise<string>,
 ): SeatLedger & { close(): void; raw: ServiceClient<typeof BookingServiceDefinition> } {
   const raw = createServiceClient(BookingServiceDefinition, address, {
     deadlineMs,
     logger,
+    credentials,
   });
   const options = (signal?: AbortSignal) => (signal ? { signal } : {});
   return {

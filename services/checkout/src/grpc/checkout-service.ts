@@ -1,5 +1,8 @@
-import type { CheckoutServiceImplementation } from '@ticket/contracts/v1/checkout/checkout_service';
-import { type AuthContext, parseRequest, requireCaller } from '@ticket/platform';
+import {
+  CheckoutServiceDefinition,
+  type CheckoutServiceImplementation,
+} from '@ticket/contracts/v1/checkout/checkout_service';
+import { type AuthContext, access, accessPolicy, parseRequest, Role, requireActingUser } from '@ticket/platform';
 import { cancelOrder } from '../app/cancel-order.ts';
 import { addToCart, getUserCart, updateCart } from '../app/cart.ts';
 import type { CheckoutContext } from '../app/context.ts';
@@ -19,8 +22,26 @@ import {
 } from './requests.ts';
 
 /**
- * The CheckoutService port: validate, check the acting user is the authenticated caller, call the use case, map
- * back. Authentication itself happened in the auth middleware (UNAUTHENTICATED before any of this runs).
+ * Who may call what. Every RPC is a user's; which user's carts and orders the caller may touch (their own, or
+ * anyone's for an admin) is the handlers' to check. A buyer never marks their own order paid: MarkOrderAsPaid is
+ * the box office's (admin) until the payment provider's webhook pays orders.
+ */
+export const checkoutAccess = accessPolicy(CheckoutServiceDefinition, {
+  getUserCart: access.anyUser,
+  addToCart: access.anyUser,
+  updateCart: access.anyUser,
+  placeOrder: access.anyUser,
+  markOrderAsPaid: access.roles(Role.admin),
+  cancelOrder: access.anyUser,
+  getOrder: access.anyUser,
+  listOrders: access.anyUser,
+});
+
+/**
+ * The CheckoutService port: validate, check the caller may act as the request's user (that user, or an admin), call
+ * the use case, map back. The auth middleware has already authenticated the caller and applied checkoutAccess
+ * (UNAUTHENTICATED, PERMISSION_DENIED before any of this runs). Orders are looked up as the acting user's, so
+ * another user's order id is NOT_FOUND, never a hint that it exists.
  */
 export function checkoutService(context: CheckoutContext): CheckoutServiceImplementation<AuthContext> {
   const maxSeats = context.config.MAX_SEATS_PER_ORDER;
@@ -29,42 +50,42 @@ export function checkoutService(context: CheckoutContext): CheckoutServiceImplem
   return {
     async getUserCart(request, call) {
       const { userId } = parseRequest(getUserCartRequest, request);
-      requireCaller(call, userId);
+      requireActingUser(call.caller, userId);
       return { cart: toCartMessage(userId, await getUserCart(context, userId)) };
     },
     async addToCart(request, call) {
       const change = parseRequest(addRequest, request);
-      requireCaller(call, change.userId);
+      requireActingUser(call.caller, change.userId);
       return { cart: toCartMessage(change.userId, await addToCart(context, change, call.signal)) };
     },
     async updateCart(request, call) {
       const change = parseRequest(updateRequest, request);
-      requireCaller(call, change.userId);
+      requireActingUser(call.caller, change.userId);
       return { cart: toCartMessage(change.userId, await updateCart(context, change, call.signal)) };
     },
     async placeOrder(request, call) {
       const command = parseRequest(placeOrderRequest, request);
-      requireCaller(call, command.userId);
+      requireActingUser(call.caller, command.userId);
       return { order: toOrderMessage(await placeOrder(context, command, call.signal)) };
     },
     async markOrderAsPaid(request, call) {
       const command = parseRequest(markOrderAsPaidRequest, request);
-      requireCaller(call, command.userId);
+      requireActingUser(call.caller, command.userId);
       return { order: toOrderMessage(await markOrderAsPaid(context, command)) };
     },
     async cancelOrder(request, call) {
       const { userId, orderId } = parseRequest(orderRequest, request);
-      requireCaller(call, userId);
+      requireActingUser(call.caller, userId);
       return { order: toOrderMessage(await cancelOrder(context, userId, orderId)) };
     },
     async getOrder(request, call) {
       const { userId, orderId } = parseRequest(orderRequest, request);
-      requireCaller(call, userId);
+      requireActingUser(call.caller, userId);
       return { order: toOrderMessage(await findOwnOrder(context, userId, orderId)) };
     },
     async listOrders(request, call) {
       const { userId, pageSize, pageToken } = parseRequest(listOrdersRequest, request);
-      requireCaller(call, userId);
+      requireActingUser(call.caller, userId);
       const page = await listOrders(context, userId, pageSize, pageToken);
       return { orders: page.orders.map(toOrderMessage), nextPageToken: page.next ? encodePageToken(page.next) : '' };
     },

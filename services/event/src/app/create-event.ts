@@ -34,7 +34,8 @@ type Start =
  * step 2, and the cleanup job finishes the rollback of what nobody resumes.
  *
  * The idempotency key makes the whole call repeatable: an ACTIVE event with the key is the answer; a PENDING one
- * is resumed when nobody is working on it, else this call waits for the call that is.
+ * is resumed when nobody is working on it, else this call waits for the call that is. Keys are the organizer's
+ * own (`command.organizerId`, the caller): another organizer's event with the same key is never the answer.
  *
  * The saga runs to its end even when the caller cancels: stopping half-way would leave stocks for the cleanup job.
  */
@@ -58,7 +59,7 @@ export async function createEvent(
 }
 
 async function startOrResume(context: EventContext, command: CreateEventCommand, fingerprint: string): Promise<Start> {
-  const existing = await findEventByIdempotencyKey(context.db, command.idempotencyKey);
+  const existing = await findEventByIdempotencyKey(context.db, command.organizerId, command.idempotencyKey);
   const claim: Claim = { id: randomUUID(), status: 'PENDING' };
   if (!existing) {
     const inserted = await insertPending(context, command, fingerprint, claim.id);
@@ -68,7 +69,7 @@ async function startOrResume(context: EventContext, command: CreateEventCommand,
   if (existing.requestFingerprint !== fingerprint) {
     throw new DomainError(
       'already_exists',
-      `idempotency_key ${command.idempotencyKey} was already used to create an event with other arguments`,
+      `idempotency_key ${command.idempotencyKey} was already used by this organizer to create an event with other arguments`,
     );
   }
   switch (existing.status) {

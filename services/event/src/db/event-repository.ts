@@ -13,6 +13,7 @@ const eventColumns = {
   startsAt: events.startsAt,
   endsAt: events.endsAt,
   createdAt: events.createdAt,
+  organizerId: events.organizerId,
   location: {
     id: locations.id,
     name: locations.name,
@@ -23,7 +24,10 @@ const eventColumns = {
   },
 };
 
-type EventRow = Omit<Event, 'ticketTypes' | 'location'> & { location: Location | null };
+type EventRow = Omit<Event, 'ticketTypes' | 'location' | 'organizerId'> & {
+  location: Location | null;
+  organizerId: string | null;
+};
 
 function selectActiveEvents(db: Executor) {
   return db.select(eventColumns).from(events).leftJoin(locations, eq(locations.id, events.locationId));
@@ -35,9 +39,10 @@ async function withTicketTypes(db: Executor, rows: readonly EventRow[]): Promise
     db,
     rows.map((row) => row.id),
   );
-  return rows.map(({ location, ...row }) => ({
+  return rows.map(({ location, organizerId, ...row }) => ({
     ...row,
     location: location ?? undefined,
+    organizerId: organizerId ?? undefined,
     ticketTypes: types.get(row.id) ?? [],
   }));
 }
@@ -115,18 +120,23 @@ export interface EventByKey {
   requestFingerprint: string;
 }
 
-export async function findEventByIdempotencyKey(db: Executor, key: string): Promise<EventByKey | undefined> {
+/** The organizer's event made with `key`: keys are per organizer, so another organizer's is never found. */
+export async function findEventByIdempotencyKey(
+  db: Executor,
+  organizerId: string,
+  key: string,
+): Promise<EventByKey | undefined> {
   const [row] = await db
     .select({ id: events.id, status: events.status, requestFingerprint: events.requestFingerprint })
     .from(events)
-    .where(eq(events.idempotencyKey, key));
+    .where(and(eq(events.organizerId, organizerId), eq(events.idempotencyKey, key)));
   return row;
 }
 
 /**
  * Inserts the event as PENDING, owned by `claimId`, with its ticket types, in one transaction. Undefined when
- * another call inserted an event with the same idempotency key first. An unknown location makes the insert fail
- * on its foreign key (23503 on events_location_fk).
+ * another call of the same organizer inserted an event with the same idempotency key first. An unknown location
+ * makes the insert fail on its foreign key (23503 on events_location_fk).
  */
 export async function insertPendingEvent(
   db: Executor,
@@ -144,11 +154,12 @@ export async function insertPendingEvent(
         endsAt: command.endsAt,
         locationId: command.locationId ?? null,
         status: 'PENDING',
+        organizerId: command.organizerId,
         idempotencyKey: command.idempotencyKey,
         requestFingerprint: fingerprint,
         claimId,
       })
-      .onConflictDoNothing({ target: events.idempotencyKey })
+      .onConflictDoNothing({ target: [events.organizerId, events.idempotencyKey] })
       .returning({ id: events.id });
     if (!event) return undefined;
     const types = await tx

@@ -52,7 +52,12 @@ export const events = eventSchema.table(
     endsAt: timestamp('ends_at', { withTimezone: true }).notNull(),
     locationId: uuid('location_id'),
     status: text('status', { enum: eventStatuses }).notNull(),
-    /** A retried CreateEvent finds its first attempt by this key. */
+    /**
+     * The organizer who created the event and owns it (their token's `sub`). Null only for events created before
+     * owners were recorded: nobody's, so only an admin may manage them.
+     */
+    organizerId: text('organizer_id'),
+    /** A retried CreateEvent finds its first attempt by this key, among its organizer's events. */
     idempotencyKey: text('idempotency_key').notNull(),
     /** Hash of the CreateEvent arguments: the same key with other arguments is refused. */
     requestFingerprint: text('request_fingerprint').notNull(),
@@ -66,7 +71,9 @@ export const events = eventSchema.table(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [
-    unique('events_idempotency_key').on(table.idempotencyKey),
+    // Keys are the organizer's own: two organizers who happen to pick the same key get two events.
+    unique('events_organizer_idempotency_key').on(table.organizerId, table.idempotencyKey),
+    check('events_organizer_id_not_empty', sql`${table.organizerId} <> ''`),
     // An unknown location fails the insert itself: no check-then-insert race with anything.
     foreignKey({ name: 'events_location_fk', columns: [table.locationId], foreignColumns: [locations.id] }),
     check('events_ends_after_start', sql`${table.endsAt} > ${table.startsAt}`),

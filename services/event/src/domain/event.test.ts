@@ -1,8 +1,10 @@
+import { ANONYMOUS, Role, serviceCaller, userCaller } from '@ticket/platform';
 import { describe, expect, it } from 'vitest';
-import { type CreateEventCommand, fingerprintOf } from './event.ts';
+import { type CreateEventCommand, canManageEvent, fingerprintOf, requireEventManager } from './event.ts';
 import { decodeEventCursor, decodeLocationCursor, encodeEventCursor, encodeLocationCursor } from './page-token.ts';
 
 const command: CreateEventCommand = {
+  organizerId: 'organizer-1',
   idempotencyKey: 'k1',
   name: 'Concert',
   description: '',
@@ -13,8 +15,9 @@ const command: CreateEventCommand = {
 };
 
 describe('fingerprintOf', () => {
-  it('ignores the idempotency key and tells any other argument apart', () => {
+  it('ignores the idempotency key and its scope, the organizer, and tells any other argument apart', () => {
     expect(fingerprintOf({ ...command, idempotencyKey: 'k2' })).toBe(fingerprintOf(command));
+    expect(fingerprintOf({ ...command, organizerId: 'organizer-2' })).toBe(fingerprintOf(command));
     const variants: CreateEventCommand[] = [
       { ...command, name: 'Concert!' },
       { ...command, description: 'x' },
@@ -28,6 +31,40 @@ describe('fingerprintOf', () => {
     ];
     const prints = new Set([command, ...variants].map(fingerprintOf));
     expect(prints.size).toBe(variants.length + 1);
+  });
+});
+
+describe('who manages an event', () => {
+  const owned = { id: 'e1', organizerId: 'organizer-1' };
+  const ownerless = { id: 'e0', organizerId: undefined };
+  const owner = userCaller('organizer-1', [Role.organizer]);
+  const admin = userCaller('admin-1', [Role.admin]);
+
+  it('is its organizer or an admin', () => {
+    expect(canManageEvent(owner, owned)).toBe(true);
+    expect(canManageEvent(admin, owned)).toBe(true);
+    expect(() => requireEventManager(owner, owned)).not.toThrow();
+  });
+
+  it('is nobody else: another organizer, a buyer, a scanner, a service, an anonymous caller', () => {
+    const others = [
+      userCaller('organizer-2', [Role.organizer]),
+      userCaller('buyer-1'),
+      userCaller('scanner-1', [Role.scanner]),
+      // A service token whose subject happens to equal the owner's id is still not that user.
+      serviceCaller('organizer-1'),
+      ANONYMOUS,
+    ];
+    for (const caller of others) {
+      expect(canManageEvent(caller, owned), caller.id).toBe(false);
+      expect(() => requireEventManager(caller, owned)).toThrow(expect.objectContaining({ kind: 'permission_denied' }));
+    }
+  });
+
+  it('is only an admin for an event created before owners were recorded', () => {
+    expect(canManageEvent(admin, ownerless)).toBe(true);
+    expect(canManageEvent(owner, ownerless)).toBe(false);
+    expect(canManageEvent(userCaller(''), ownerless)).toBe(false);
   });
 });
 

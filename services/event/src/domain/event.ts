@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { notFound } from '@ticket/platform';
+import { type Caller, isAdmin, isOwnerOrAdmin, notFound, permissionDenied } from '@ticket/platform';
 
 // Pure types and rules of the catalogue; no I/O here.
 
@@ -37,6 +37,8 @@ export interface Event {
   location: Location | undefined;
   ticketTypes: TicketType[];
   createdAt: Date;
+  /** Who created and owns the event; undefined for events created before owners were recorded. */
+  organizerId: string | undefined;
 }
 
 export interface TicketTypeSpec {
@@ -45,8 +47,10 @@ export interface TicketTypeSpec {
   seats: number;
 }
 
-/** A validated CreateEvent request. */
+/** A validated CreateEvent request, and who made it. */
 export interface CreateEventCommand {
+  /** The caller, who becomes the event's owner; its idempotency keys are its own. */
+  organizerId: string;
   idempotencyKey: string;
   name: string;
   description: string;
@@ -64,7 +68,8 @@ export interface NewLocation {
 }
 
 /**
- * What makes two CreateEvent calls "the same call": every argument but the key, after validation
+ * What makes two CreateEvent calls of one organizer "the same call": every argument but the key (and the
+ * organizer, which the key is looked up under), after validation
  * (trimmed names, lower-case ids), in a fixed order. Stored with the event, so a retry with the same key
  * and other arguments is told apart from a genuine retry.
  */
@@ -78,6 +83,23 @@ export function fingerprintOf(command: CreateEventCommand): string {
     command.ticketTypes.map((type) => [type.name, type.price.amountMinor, type.price.currency, type.seats]),
   ]);
   return createHash('sha256').update(canonical).digest('hex');
+}
+
+/**
+ * Whether the caller manages the event: its organizer, or an admin. Only they see who the organizer is, and only
+ * they may change the event. An event with no recorded organizer is managed by admins alone.
+ */
+export const canManageEvent = (caller: Caller, event: Pick<Event, 'organizerId'>): boolean =>
+  event.organizerId === undefined ? isAdmin(caller) : isOwnerOrAdmin(caller, event.organizerId);
+
+/**
+ * The guard of every later change to an event (updating, cancelling it): its organizer's or an admin's. Another
+ * organizer gets PERMISSION_DENIED, not NOT_FOUND: events are public, so their existence is no secret.
+ */
+export function requireEventManager(caller: Caller, event: Pick<Event, 'id' | 'organizerId'>): void {
+  if (!canManageEvent(caller, event)) {
+    throw permissionDenied(`only the organizer of event ${event.id} or an admin may change it`);
+  }
 }
 
 export const eventNotFound = (id: string) => notFound(`event ${id}`);

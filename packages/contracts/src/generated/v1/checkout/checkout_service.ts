@@ -211,6 +211,7 @@ export interface PlaceOrderResponse {
 }
 
 export interface MarkOrderAsPaidRequest {
+  /** The buyer who owns the order (the admin acts for them). */
   userId: string;
   orderId: string;
   /** The payment provider's reference of the payment; required. */
@@ -2478,9 +2479,12 @@ export const ListOrdersResponse: MessageFns<ListOrdersResponse> = {
  * Carts and orders. An order is CREATED with a hold on every item's seats and
  * an expires_at; it then becomes PAID, CANCELLED, EXPIRED or FAILED, once.
  *
- * user_id in every request is the acting user: it must match the
- * authenticated caller, else PERMISSION_DENIED (UNAUTHENTICATED when the call
- * carries no credentials). Another user's order is NOT_FOUND.
+ * Every RPC needs a user's token (authorization: Bearer <JWT>); without
+ * one, or with an invalid or expired one, UNAUTHENTICATED. user_id in every
+ * request is the acting user: it must be the authenticated caller, or the
+ * caller an admin (who may act for any user), else PERMISSION_DENIED. An
+ * order is looked up among the acting user's orders: another user's order is
+ * NOT_FOUND, exactly like one that does not exist.
  *
  * Errors common to every RPC: INVALID_ARGUMENT (bad input; the message names
  * the field), UNAVAILABLE (a dependency is down; safe to retry an RPC marked
@@ -2550,6 +2554,8 @@ export const CheckoutServiceDefinition = {
      * Records the payment of a CREATED order: its holds become sales and a
      * unique ticket code is issued per seat. Repeating the call with the same
      * idempotency_key returns the paid order with the same tickets.
+     * Only an admin may call it (the box office, for a payment taken by hand);
+     * a buyer never marks their own order paid: PERMISSION_DENIED.
      * Errors: INVALID_ARGUMENT (missing payment_reference or idempotency_key),
      * NOT_FOUND (order_id), FAILED_PRECONDITION (the order is not CREATED, or
      * its holds expired; the payment must be refunded).
@@ -2563,7 +2569,8 @@ export const CheckoutServiceDefinition = {
       options: { idempotencyLevel: "IDEMPOTENT" },
     },
     /**
-     * Cancels a CREATED order and releases its holds.
+     * Cancels a CREATED order and releases its holds. The buyer, or an admin
+     * for them.
      * Errors: NOT_FOUND (order_id), FAILED_PRECONDITION (the order is not
      * CREATED: already paid, cancelled, expired or failed).
      */
@@ -2576,7 +2583,8 @@ export const CheckoutServiceDefinition = {
       options: {},
     },
     /**
-     * Returns one order of the user.
+     * Returns one order of the user (the buyer's own, or any user's for an
+     * admin).
      * Errors: NOT_FOUND (order_id, or the order is another user's).
      */
     getOrder: {
@@ -2589,6 +2597,7 @@ export const CheckoutServiceDefinition = {
     },
     /**
      * Lists the user's orders, newest first (created_at, then id); paginated.
+     * The buyer's own, or any user's for an admin.
      * Errors: INVALID_ARGUMENT (negative page_size, malformed page_token).
      */
     listOrders: {
@@ -2643,6 +2652,8 @@ export interface CheckoutServiceImplementation<CallContextExt = {}> {
    * Records the payment of a CREATED order: its holds become sales and a
    * unique ticket code is issued per seat. Repeating the call with the same
    * idempotency_key returns the paid order with the same tickets.
+   * Only an admin may call it (the box office, for a payment taken by hand);
+   * a buyer never marks their own order paid: PERMISSION_DENIED.
    * Errors: INVALID_ARGUMENT (missing payment_reference or idempotency_key),
    * NOT_FOUND (order_id), FAILED_PRECONDITION (the order is not CREATED, or
    * its holds expired; the payment must be refunded).
@@ -2652,7 +2663,8 @@ export interface CheckoutServiceImplementation<CallContextExt = {}> {
     context: CallContext & CallContextExt,
   ): Promise<DeepPartial<MarkOrderAsPaidResponse>>;
   /**
-   * Cancels a CREATED order and releases its holds.
+   * Cancels a CREATED order and releases its holds. The buyer, or an admin
+   * for them.
    * Errors: NOT_FOUND (order_id), FAILED_PRECONDITION (the order is not
    * CREATED: already paid, cancelled, expired or failed).
    */
@@ -2661,12 +2673,14 @@ export interface CheckoutServiceImplementation<CallContextExt = {}> {
     context: CallContext & CallContextExt,
   ): Promise<DeepPartial<CancelOrderResponse>>;
   /**
-   * Returns one order of the user.
+   * Returns one order of the user (the buyer's own, or any user's for an
+   * admin).
    * Errors: NOT_FOUND (order_id, or the order is another user's).
    */
   getOrder(request: GetOrderRequest, context: CallContext & CallContextExt): Promise<DeepPartial<GetOrderResponse>>;
   /**
    * Lists the user's orders, newest first (created_at, then id); paginated.
+   * The buyer's own, or any user's for an admin.
    * Errors: INVALID_ARGUMENT (negative page_size, malformed page_token).
    */
   listOrders(
@@ -2716,6 +2730,8 @@ export interface CheckoutServiceClient<CallOptionsExt = {}> {
    * Records the payment of a CREATED order: its holds become sales and a
    * unique ticket code is issued per seat. Repeating the call with the same
    * idempotency_key returns the paid order with the same tickets.
+   * Only an admin may call it (the box office, for a payment taken by hand);
+   * a buyer never marks their own order paid: PERMISSION_DENIED.
    * Errors: INVALID_ARGUMENT (missing payment_reference or idempotency_key),
    * NOT_FOUND (order_id), FAILED_PRECONDITION (the order is not CREATED, or
    * its holds expired; the payment must be refunded).
@@ -2725,7 +2741,8 @@ export interface CheckoutServiceClient<CallOptionsExt = {}> {
     options?: CallOptions & CallOptionsExt,
   ): Promise<MarkOrderAsPaidResponse>;
   /**
-   * Cancels a CREATED order and releases its holds.
+   * Cancels a CREATED order and releases its holds. The buyer, or an admin
+   * for them.
    * Errors: NOT_FOUND (order_id), FAILED_PRECONDITION (the order is not
    * CREATED: already paid, cancelled, expired or failed).
    */
@@ -2734,12 +2751,14 @@ export interface CheckoutServiceClient<CallOptionsExt = {}> {
     options?: CallOptions & CallOptionsExt,
   ): Promise<CancelOrderResponse>;
   /**
-   * Returns one order of the user.
+   * Returns one order of the user (the buyer's own, or any user's for an
+   * admin).
    * Errors: NOT_FOUND (order_id, or the order is another user's).
    */
   getOrder(request: DeepPartial<GetOrderRequest>, options?: CallOptions & CallOptionsExt): Promise<GetOrderResponse>;
   /**
    * Lists the user's orders, newest first (created_at, then id); paginated.
+   * The buyer's own, or any user's for an admin.
    * Errors: INVALID_ARGUMENT (negative page_size, malformed page_token).
    */
   listOrders(

@@ -40,7 +40,15 @@ export interface Event {
   /** Where the event takes place; unset when the event has no location. */
   location: Location | undefined;
   ticketTypes: TicketType[];
-  createdAt: Date | undefined;
+  createdAt:
+    | Date
+    | undefined;
+  /**
+   * The organizer who created the event and owns it (their token's subject).
+   * Set only when the caller is that organizer or an admin; empty for
+   * everyone else, and for events created before owners were recorded.
+   */
+  organizerId: string;
 }
 
 /** A kind of ticket for one event, with its price and number of seats. */
@@ -333,6 +341,7 @@ function createBaseEvent(): Event {
     location: undefined,
     ticketTypes: [],
     createdAt: undefined,
+    organizerId: "",
   };
 }
 
@@ -361,6 +370,9 @@ export const Event: MessageFns<Event> = {
     }
     if (message.createdAt !== undefined) {
       Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(66).fork()).join();
+    }
+    if (message.organizerId !== "") {
+      writer.uint32(74).string(message.organizerId);
     }
     return writer;
   },
@@ -442,6 +454,14 @@ export const Event: MessageFns<Event> = {
             message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.organizerId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -480,6 +500,11 @@ export const Event: MessageFns<Event> = {
         : isSet(object.created_at)
         ? fromJsonTimestamp(object.created_at)
         : undefined,
+      organizerId: isSet(object.organizerId)
+        ? globalThis.String(object.organizerId)
+        : isSet(object.organizer_id)
+        ? globalThis.String(object.organizer_id)
+        : "",
     };
   },
 
@@ -509,6 +534,9 @@ export const Event: MessageFns<Event> = {
     if (message.createdAt !== undefined) {
       obj.createdAt = message.createdAt.toISOString();
     }
+    if (message.organizerId !== "") {
+      obj.organizerId = message.organizerId;
+    }
     return obj;
   },
 
@@ -527,6 +555,7 @@ export const Event: MessageFns<Event> = {
       : undefined;
     message.ticketTypes = object.ticketTypes?.map((e) => TicketType.fromPartial(e)) || [];
     message.createdAt = object.createdAt ?? undefined;
+    message.organizerId = object.organizerId ?? "";
     return message;
   },
 };
@@ -1897,9 +1926,14 @@ export const GetTicketResponse: MessageFns<GetTicketResponse> = {
  * Events, their locations and their ticket types (the catalogue). Creating an
  * event also creates the stock of each of its ticket types in BookingService.
  *
+ * Reads are public: a caller may send no token. CreateLocation and
+ * CreateEvent need a user token (`authorization: Bearer <JWT>`) with the
+ * organizer or admin role.
+ *
  * Errors common to every RPC: INVALID_ARGUMENT (bad input; the message names
  * the field), UNAVAILABLE (a dependency is down; safe to retry an RPC marked
- * IDEMPOTENT or NO_SIDE_EFFECTS).
+ * IDEMPOTENT or NO_SIDE_EFFECTS), UNAUTHENTICATED (a token was sent but is
+ * invalid or expired, or none was sent where one is needed).
  */
 export type EventServiceDefinition = typeof EventServiceDefinition;
 export const EventServiceDefinition = {
@@ -1908,7 +1942,8 @@ export const EventServiceDefinition = {
   methods: {
     /**
      * Creates a location (venue) that events can take place at.
-     * Errors: INVALID_ARGUMENT (empty name, country_code not ISO 3166-1 alpha-2).
+     * Errors: INVALID_ARGUMENT (empty name, country_code not ISO 3166-1 alpha-2),
+     * PERMISSION_DENIED (the caller is neither organizer nor admin).
      */
     createLocation: {
       name: "CreateLocation",
@@ -1932,12 +1967,15 @@ export const EventServiceDefinition = {
     },
     /**
      * Creates an event with its ticket types and creates each ticket type's
-     * stock in BookingService. Repeating the call with the same idempotency_key
-     * returns the event created by the first call and creates nothing new.
+     * stock in BookingService. The caller becomes the event's organizer (owner).
+     * Repeating the call with the same idempotency_key returns the event created
+     * by the first call and creates nothing new; keys are per organizer, so two
+     * organizers never share one.
      * Errors: INVALID_ARGUMENT (missing name or times, ends_at not after
      * starts_at, no ticket types, seats <= 0, negative price or bad currency),
-     * NOT_FOUND (location_id), ALREADY_EXISTS (the idempotency_key was used with
-     * different arguments), UNAVAILABLE (booking is down).
+     * NOT_FOUND (location_id), ALREADY_EXISTS (the idempotency_key was used by
+     * this organizer with different arguments), UNAVAILABLE (booking is down),
+     * PERMISSION_DENIED (the caller is neither organizer nor admin).
      */
     createEvent: {
       name: "CreateEvent",
@@ -1991,7 +2029,8 @@ export const EventServiceDefinition = {
 export interface EventServiceImplementation<CallContextExt = {}> {
   /**
    * Creates a location (venue) that events can take place at.
-   * Errors: INVALID_ARGUMENT (empty name, country_code not ISO 3166-1 alpha-2).
+   * Errors: INVALID_ARGUMENT (empty name, country_code not ISO 3166-1 alpha-2),
+   * PERMISSION_DENIED (the caller is neither organizer nor admin).
    */
   createLocation(
     request: CreateLocationRequest,
@@ -2007,12 +2046,15 @@ export interface EventServiceImplementation<CallContextExt = {}> {
   ): Promise<DeepPartial<ListLocationsResponse>>;
   /**
    * Creates an event with its ticket types and creates each ticket type's
-   * stock in BookingService. Repeating the call with the same idempotency_key
-   * returns the event created by the first call and creates nothing new.
+   * stock in BookingService. The caller becomes the event's organizer (owner).
+   * Repeating the call with the same idempotency_key returns the event created
+   * by the first call and creates nothing new; keys are per organizer, so two
+   * organizers never share one.
    * Errors: INVALID_ARGUMENT (missing name or times, ends_at not after
    * starts_at, no ticket types, seats <= 0, negative price or bad currency),
-   * NOT_FOUND (location_id), ALREADY_EXISTS (the idempotency_key was used with
-   * different arguments), UNAVAILABLE (booking is down).
+   * NOT_FOUND (location_id), ALREADY_EXISTS (the idempotency_key was used by
+   * this organizer with different arguments), UNAVAILABLE (booking is down),
+   * PERMISSION_DENIED (the caller is neither organizer nor admin).
    */
   createEvent(
     request: CreateEventRequest,
@@ -2043,7 +2085,8 @@ export interface EventServiceImplementation<CallContextExt = {}> {
 export interface EventServiceClient<CallOptionsExt = {}> {
   /**
    * Creates a location (venue) that events can take place at.
-   * Errors: INVALID_ARGUMENT (empty name, country_code not ISO 3166-1 alpha-2).
+   * Errors: INVALID_ARGUMENT (empty name, country_code not ISO 3166-1 alpha-2),
+   * PERMISSION_DENIED (the caller is neither organizer nor admin).
    */
   createLocation(
     request: DeepPartial<CreateLocationRequest>,
@@ -2059,12 +2102,15 @@ export interface EventServiceClient<CallOptionsExt = {}> {
   ): Promise<ListLocationsResponse>;
   /**
    * Creates an event with its ticket types and creates each ticket type's
-   * stock in BookingService. Repeating the call with the same idempotency_key
-   * returns the event created by the first call and creates nothing new.
+   * stock in BookingService. The caller becomes the event's organizer (owner).
+   * Repeating the call with the same idempotency_key returns the event created
+   * by the first call and creates nothing new; keys are per organizer, so two
+   * organizers never share one.
    * Errors: INVALID_ARGUMENT (missing name or times, ends_at not after
    * starts_at, no ticket types, seats <= 0, negative price or bad currency),
-   * NOT_FOUND (location_id), ALREADY_EXISTS (the idempotency_key was used with
-   * different arguments), UNAVAILABLE (booking is down).
+   * NOT_FOUND (location_id), ALREADY_EXISTS (the idempotency_key was used by
+   * this organizer with different arguments), UNAVAILABLE (booking is down),
+   * PERMISSION_DENIED (the caller is neither organizer nor admin).
    */
   createEvent(
     request: DeepPartial<CreateEventRequest>,

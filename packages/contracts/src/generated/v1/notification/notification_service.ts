@@ -732,8 +732,10 @@ export const ListNotificationsResponse: MessageFns<ListNotificationsResponse> = 
  * The notifications sent (or attempted) for users' order changes, so that what
  * was sent can be seen.
  *
- * user_id must match the authenticated caller, else PERMISSION_DENIED
- * (UNAUTHENTICATED when the call carries no credentials).
+ * Every RPC needs a user's token (authorization: Bearer <JWT>); without
+ * one, or with an invalid or expired one, UNAUTHENTICATED. user_id must be the
+ * authenticated caller, or the caller an admin (who may list anyone's), else
+ * PERMISSION_DENIED.
  */
 export type NotificationServiceDefinition = typeof NotificationServiceDefinition;
 export const NotificationServiceDefinition = {
