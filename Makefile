@@ -52,7 +52,7 @@ format: $(DEPS) ## Format TypeScript and protos in place
 typecheck: $(DEPS) ## Type-check the whole tree
 	tsc
 
-migrate: $(DEPS) ## Apply every service's migrations to DATABASE_URL (default: local ticket database)
+migrate: $(DEPS) ## Apply every service's migrations to DATABASE_URL (default: local ticket database), each as its own role
 	npm run migrate --workspaces --if-present
 
 db-generate: $(DEPS) ## New migration from a service's schema: make db-generate SERVICE=booking NAME=add_holds
@@ -62,10 +62,12 @@ db-generate: $(DEPS) ## New migration from a service's schema: make db-generate 
 test: $(DEPS) ## Run every test against real Postgres and Kafka (starts its own Kafka unless KAFKA_BROKERS is set)
 	npm test -- $(TEST_ARGS)
 
+# The migration provisions the service's role from DATABASE_URL's owner; the service then connects as that role
+# (ticket-database-url prints its URL), so it runs with the rights it has in production, not the owner's.
 run: $(DEPS) ## Start one service in the foreground, its migrations first: make run SERVICE=booking
 	@test -n "$(SERVICE)" || { echo "usage: make run SERVICE=<$(subst $(eval) ,|,$(SERVICES))>"; exit 2; }
 	npm run --silent migrate -w @ticket/$(SERVICE)
-	npm start --silent -w @ticket/$(SERVICE)
+	url="$$(node packages/platform/src/cli/database-url.ts $(SERVICE))"; DATABASE_URL="$$url" npm start --silent -w @ticket/$(SERVICE)
 
 run-event: ## Start the event service (gRPC :50600; needs booking for CreateEvent)
 	@$(MAKE) --no-print-directory run SERVICE=event
@@ -73,10 +75,10 @@ run-event: ## Start the event service (gRPC :50600; needs booking for CreateEven
 run-booking: ## Start the booking service (gRPC :50610)
 	@$(MAKE) --no-print-directory run SERVICE=booking
 
-run-checkout: ## Start the checkout service (gRPC :50620; needs event, booking, Kafka, AUTH_JWT_SECRET)
+run-checkout: ## Start the checkout service (gRPC :50620; needs event, booking, Kafka, AUTH_JWT_SECRET or AUTH_JWKS_URL, SERVICE_AUTH_SECRET)
 	@$(MAKE) --no-print-directory run SERVICE=checkout
 
-run-notification: ## Start the notification service (gRPC :50630; needs Kafka, AUTH_JWT_SECRET; SMTP_HOST for email)
+run-notification: ## Start the notification service (gRPC :50630; needs Kafka, AUTH_JWT_SECRET or AUTH_JWKS_URL; SMTP_HOST for email)
 	@$(MAKE) --no-print-directory run SERVICE=notification
 
 bench: bench-booking bench-notification bench-startup ## Run every benchmark
@@ -134,10 +136,11 @@ COMPOSE_DEV := docker compose -f docker-compose.dev.yml
 # compose-down and compose-logs act on the production stack, or on the development one with DEV=1.
 COMPOSE_CHOSEN = $(if $(DEV),$(COMPOSE_DEV),$(COMPOSE_PROD))
 # Stand-ins for the values docker-compose.prod.yml requires and .env.example leaves empty, so compose-config can
-# render the file (the compose test checks that this list names every required variable).
+# render the file (the compose test checks that this list names every required variable), and an identity provider.
 COMPOSE_CHECK_ENV := POSTGRES_PASSWORD=check EVENT_DB_PASSWORD=check BOOKING_DB_PASSWORD=check \
 	CHECKOUT_DB_PASSWORD=check NOTIFICATION_DB_PASSWORD=check \
-	AUTH_JWT_SECRET=check-secret-of-at-least-32-characters SMTP_HOST=smtp.example.com
+	SERVICE_AUTH_SECRET=check-secret-of-at-least-32-characters SMTP_HOST=smtp.example.com \
+	AUTH_JWKS_URL=https://idp.example.com/jwks
 
 compose-up: ## Build the images and start the production stack in Docker (needs .env); returns once all are healthy
 	@test -f .env || { echo "no .env: copy .env.example to .env and fill in the secrets and SMTP_HOST"; exit 1; }

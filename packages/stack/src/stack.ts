@@ -4,6 +4,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { DefaultPort } from '@ticket/contracts/topology';
+import { roleDatabaseUrl, rolePasswordVariable } from './database-roles.ts';
 import { awaitServing, checkHealth, type Health } from './health.ts';
 import { embeddedPostgresProcess, ensurePostgres } from './postgres.ts';
 import {
@@ -25,8 +26,9 @@ export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 export const defaultStateDir = (env: NodeJS.ProcessEnv = process.env): string =>
   env.STACK_STATE_DIR ?? join(REPO_ROOT, '.data/stack');
 
-/** The file in the state directory that holds the generated JWT secret. */
-export const devSecretFile = (stateDir: string): string => join(stateDir, 'auth-jwt-secret');
+/** The file in the state directory that holds the generated value of `variable` (`AUTH_JWT_SECRET` → auth-jwt-secret). */
+export const devSecretFile = (stateDir: string, variable: string): string =>
+  join(stateDir, variable.toLowerCase().replaceAll('_', '-'));
 
 export interface StackOptions {
   /** Where pid files, logs and the generated dev secret live. */
@@ -56,11 +58,13 @@ const START_TIMEOUT_MS = 60_000;
 export async function stackUp(options: StackOptions): Promise<ServiceStatus[]> {
   const say = options.say ?? (() => {});
   await mkdir(logDir(options), { recursive: true });
+  // The owner's URL: it provisions each service's role and migrates as it; a service gets only its role's URL.
   const databaseUrl = await ensurePostgres({ ...options, repoRoot: REPO_ROOT }, say);
   const env = { ...(await serviceEnv(options)), DATABASE_URL: databaseUrl };
   if (!options.env.KAFKA_BROKERS) await startLocalKafka(options, say);
   if (!options.env.SMTP_HOST) await startMailCatcher(options, env, say);
-  for (const name of SERVICE_NAMES) await migrate(name, env, say);
+  const databaseUrls = new Map<ServiceName, string>();
+  for (const name of SERVICE_NAMES) databaseUrls.set(name, await migrateAsRole(options, name, env, say));
   for (const name of SERVICE_NAMES) {
     const managed = managedProcess(options, name);
     const address = serviceAddress(portOf(options, name));
@@ -73,7 +77,7 @@ export async function stackUp(options: StackOptions): Promise<ServiceStatus[]> {
       managed,
       process.execPath,
       [join(REPO_ROOT, 'services', name, 'src/main.ts')],
-      { ...env, GRPC_PORT: port },
+      { ...env, DATABASE_URL: databaseUrls.get(name), GRPC_PORT: port },
       REPO_ROOT,
     );
     try {
@@ -129,14 +133,15 @@ const portOf = (options: StackOptions, name: ServiceName): number => options.por
 const kafkaMarker = (options: StackOptions): string => join(options.stateDir, 'kafka-started-by-stack');
 
 /**
- * The environment every service starts with: the caller's, the peers' addresses, a dev secret and,
+ * The environment every service starts with: the caller's, the peers' addresses, the dev secrets and,
  * unless an SMTP server is configured, the local mail catcher.
  */
 async function serviceEnv(options: StackOptions): Promise<NodeJS.ProcessEnv> {
   return {
     ...process.env,
     KAFKA_BROKERS: localKafka(options),
-    AUTH_JWT_SECRET: await devSecret(options),
+    AUTH_JWT_SECRET: await devSecret(options, 'AUTH_JWT_SECRET'),
+    SERVICE_AUTH_SECRET: await devSecret(options, 'SERVICE_AUTH_SECRET'),
     ...(options.env.SMTP_HOST
       ? {}
       : { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(mailCatcherPort(options)), NOTIFICATION_CHANNEL: 'email' }),
@@ -147,12 +152,15 @@ async function serviceEnv(options: StackOptions): Promise<NodeJS.ProcessEnv> {
 }
 
 /**
- * The JWT secret shared by the services and the CLI when none is configured: made once per state
- * directory and kept there (owner-only), so tokens minted by `ticketctl` keep working across restarts.
+ * A secret the stack provisions when the environment does not set it (`variable`): made once per state directory
+ * and kept there (owner-only, in a file named after the variable), so that what was signed or stored with it keeps
+ * working across restarts: tokens minted by `ticketctl` (AUTH_JWT_SECRET), the services' own tokens
+ * (SERVICE_AUTH_SECRET).
  */
-export async function devSecret(options: Pick<StackOptions, 'stateDir' | 'env'>): Promise<string> {
-  if (options.env.AUTH_JWT_SECRET) return options.env.AUTH_JWT_SECRET;
-  const file = devSecretFile(options.stateDir);
+export async function devSecret(options: Pick<StackOptions, 'stateDir' | 'env'>, variable: string): Promise<string> {
+  const configured = options.env[variable];
+  if (configured) return configured;
+  const file = devSecretFile(options.stateDir, variable);
   const existing = await readFile(file, 'utf8').catch(() => undefined);
   if (existing?.trim()) return existing.trim();
   await mkdir(options.stateDir, { recursive: true });
@@ -205,6 +213,23 @@ async function startMailCatcher(options: StackOptions, env: NodeJS.ProcessEnv, s
     await awaitPort(port, () => isAlive(pid));
   }
   say(`mail catcher: smtp://127.0.0.1:${port}, emails kept in ${mailDir(options)}`);
+}
+
+/**
+ * Provisions `name`'s role with its password (<SERVICE>_DB_PASSWORD, else a dev one kept in the state directory, as
+ * the embedded PostgreSQL asks every login for one), migrates its schema as that role, and returns the URL the
+ * service connects with (see database-roles.ts).
+ */
+async function migrateAsRole(
+  options: StackOptions,
+  name: ServiceName,
+  env: NodeJS.ProcessEnv,
+  say: (line: string) => void,
+): Promise<string> {
+  const variable = rolePasswordVariable(name);
+  const roleEnv = { ...env, [variable]: await devSecret(options, variable) };
+  await migrate(name, roleEnv, say);
+  return roleDatabaseUrl(name, roleEnv);
 }
 
 async function migrate(name: ServiceName, env: NodeJS.ProcessEnv, say: (line: string) => void): Promise<void> {

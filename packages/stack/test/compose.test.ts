@@ -87,7 +87,8 @@ const FILES = {
 
 /**
  * What compose would substitute with an operator's .env made from .env.example: the example's values, with every
- * variable the file requires and the example leaves empty (the secrets, SMTP_HOST) filled in as the operator must.
+ * variable the file requires and the example leaves empty (the secrets, SMTP_HOST) filled in as the operator must,
+ * and an identity provider for users' tokens.
  * Made once per file, so that two services reading one secret see the same value.
  */
 const operatorVariables = (() => {
@@ -100,6 +101,11 @@ const operatorVariables = (() => {
         if (reference.required && !variables[reference.name]) {
           variables[reference.name] = randomBytes(24).toString('hex');
         }
+      }
+      // Not required one by one, but the services need one of them (userAuthProblems): the operator's choice here
+      // is an identity provider.
+      if (!variables.AUTH_JWKS_URL && !variables.AUTH_JWT_SECRET) {
+        variables.AUTH_JWKS_URL = 'https://idp.example.com/realms/tickets/protocol/openid-connect/certs';
       }
       made.set(compose, variables);
     }
@@ -396,7 +402,7 @@ describe('docker-compose.prod.yml', () => {
       'BOOKING_DB_PASSWORD',
       'CHECKOUT_DB_PASSWORD',
       'NOTIFICATION_DB_PASSWORD',
-      'AUTH_JWT_SECRET',
+      'SERVICE_AUTH_SECRET',
       'SMTP_HOST',
     ]) {
       expect(required, secret).toContain(secret);

@@ -4,17 +4,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BookingServiceDefinition } from '@ticket/contracts/v1/booking/booking_service';
-import { createServiceClient } from '@ticket/platform';
+import { createServiceClient, serviceRole } from '@ticket/platform';
 import {
+  asService,
+  callStatus,
   createTestDatabase,
   freePort,
   type TestDatabase,
+  testCallers,
   testKafkaBrokers,
   uniqueTopic,
 } from '@ticket/platform/testing';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type CaughtMail, readMailbox } from '../src/mailbox.ts';
-import { mailDir, REPO_ROOT, type StackOptions, stackDown, stackStatus, stackUp } from '../src/stack.ts';
+import { SERVICE_NAMES } from '../src/services.ts';
+import { devSecret, mailDir, REPO_ROOT, type StackOptions, stackDown, stackStatus, stackUp } from '../src/stack.ts';
 
 const run = promisify(execFile);
 const HOLD_TTL_SECONDS = 4;
@@ -63,9 +68,12 @@ afterAll(async () => {
   await database?.drop();
 });
 
-/** Runs `ticketctl --json --user <user> <args>` as a user would, and parses what it prints. */
+/**
+ * Runs `ticketctl --json --user <user> <args>` as a user would, and parses what it prints; `env` adds to the
+ * environment ticketctl gets.
+ */
 // biome-ignore lint/suspicious/noExplicitAny: JSON printed by the CLI; each test checks the fields it reads.
-async function ticketctl(user: string, ...args: string[]): Promise<any> {
+async function ticketctlWith(env: NodeJS.ProcessEnv, user: string, ...args: string[]): Promise<any> {
   const { stdout } = await run(
     process.execPath,
     [join(REPO_ROOT, 'packages/ticketctl/src/main.ts'), '--json', '--user', user, ...args],
@@ -76,15 +84,22 @@ async function ticketctl(user: string, ...args: string[]): Promise<any> {
         EVENT_ADDR: `127.0.0.1:${ports.event}`,
         CHECKOUT_ADDR: `127.0.0.1:${ports.checkout}`,
         NOTIFICATION_ADDR: `127.0.0.1:${ports.notification}`,
+        ...env,
       },
     },
   );
   return JSON.parse(stdout);
 }
 
+const ticketctl = (user: string, ...args: string[]) => ticketctlWith({}, user, ...args);
+
 /** ticketctl's exit code and error line for a command that must fail. */
 async function ticketctlFailure(user: string, ...args: string[]): Promise<{ code: number; stderr: string }> {
-  return ticketctl(user, ...args).then(
+  return ticketctlFailureWith({}, user, ...args);
+}
+
+async function ticketctlFailureWith(env: NodeJS.ProcessEnv, user: string, ...args: string[]) {
+  return ticketctlWith(env, user, ...args).then(
     () => ({ code: 0, stderr: '' }),
     (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
   );
@@ -94,6 +109,8 @@ async function createEvent(seats: number) {
   const startsAt = new Date(Date.now() + 30 * 24 * 3600_000);
   const { event } = await ticketctl(
     'organiser',
+    '--role',
+    'organizer',
     'events',
     'create',
     '--name',
@@ -108,10 +125,12 @@ async function createEvent(seats: number) {
   return { eventId: event.id as string, ticketTypeId: event.ticketTypes[0].id as string };
 }
 
+/** Booking's own count, asked as the checkout service (with the service key the stack provisioned). */
 async function seatsBooked(eventId: string, ticketTypeId: string): Promise<number> {
   const booking = createServiceClient(BookingServiceDefinition, `127.0.0.1:${ports.booking}`);
   try {
-    return (await booking.client.getStock({ eventId, ticketTypeId })).stock?.seatsBooked ?? -1;
+    const asCheckout = await asService(await devSecret(options, 'SERVICE_AUTH_SECRET'), 'checkout');
+    return (await booking.client.getStock({ eventId, ticketTypeId }, asCheckout)).stock?.seatsBooked ?? -1;
   } finally {
     booking.close();
   }
@@ -180,6 +199,24 @@ describe('the whole system', () => {
     expect(await seatsBooked(eventId, ticketTypeId)).toBe(2);
   });
 
+  // After a sale, so that every service has opened its pool (postgres.js connects on the first query).
+  it("connects each service to Postgres as its own role, the owner of the service's schema", async () => {
+    const sql = postgres(database.url, { max: 1, onnotice: () => {} });
+    try {
+      const expected = SERVICE_NAMES.map((name) => `${name} ${serviceRole(name).name}`).sort();
+      const sessions = await sql<{ pair: string }[]>`
+        select distinct application_name || ' ' || usename as pair from pg_stat_activity
+        where datname = ${database.name} and application_name = any(${[...SERVICE_NAMES]}) order by pair`;
+      expect(sessions.map((row) => row.pair)).toEqual(expected);
+      const owners = await sql<{ pair: string }[]>`
+        select nspname || ' ' || pg_get_userbyid(nspowner) as pair from pg_namespace
+        where nspname = any(${[...SERVICE_NAMES]}) order by pair`;
+      expect(owners.map((row) => row.pair)).toEqual(expected);
+    } finally {
+      await sql.end();
+    }
+  });
+
   it('cancels: the seats go back and the buyer is told', async () => {
     const { eventId, ticketTypeId } = await createEvent(10);
     await ticketctl('bob', 'cart', 'add', ticketTypeId, '3');
@@ -209,6 +246,55 @@ describe('the whole system', () => {
     );
     expect(await seatsBooked(eventId, ticketTypeId)).toBe(0);
     await mailTo('carol@example.com', /expired/i);
+  });
+
+  it('lets only organizers create events, and only the box office record a payment', async () => {
+    const buyer = await ticketctlFailure(
+      'erin',
+      'events',
+      'create',
+      '--name',
+      'Mine',
+      '--starts-at',
+      '2030-01-01T19:00:00Z',
+      '--ends-at',
+      '2030-01-01T22:00:00Z',
+      '--ticket',
+      'A:1.00:EUR:1',
+    );
+    expect(buyer.code).toBe(1);
+    expect(buyer.stderr).toMatch(/PERMISSION_DENIED: this method needs the role organizer/);
+
+    const { ticketTypeId } = await createEvent(5);
+    await ticketctl('erin', 'cart', 'add', ticketTypeId, '1');
+    const { order } = await ticketctl('erin', 'orders', 'place', '--email', 'erin@example.com');
+    // A buyer who passes their own token off as the box office's.
+    const token = (await ticketctl('erin', 'token')).token as string;
+    const selfPaid = await ticketctlFailureWith(
+      { TICKET_ADMIN_TOKEN: token },
+      'erin',
+      ...['orders', 'pay', order.id, '--reference', 'free-seats'],
+    );
+    expect(selfPaid.code).toBe(1);
+    expect(selfPaid.stderr).toMatch(/PERMISSION_DENIED: this method needs the role admin/);
+    expect((await ticketctl('erin', 'orders', 'get', order.id)).order.status).toBe('ORDER_STATUS_CREATED');
+  });
+
+  it('keeps booking closed to everyone but the services', async () => {
+    const booking = createServiceClient(BookingServiceDefinition, `127.0.0.1:${ports.booking}`);
+    const users = testCallers(options.env.AUTH_JWT_SECRET as string);
+    try {
+      const sell = (callOptions = {}) =>
+        callStatus(booking.client.deleteOrderBookings({ orderId: crypto.randomUUID() }, callOptions));
+      expect(await sell()).toBe('UNAUTHENTICATED');
+      expect(await sell(await users.as('erin'))).toBe('UNAUTHENTICATED');
+      expect(await sell(await users.as('root', ['admin']))).toBe('UNAUTHENTICATED');
+      expect(await sell(await asService(await devSecret(options, 'SERVICE_AUTH_SECRET'), 'event'))).toBe(
+        'PERMISSION_DENIED',
+      );
+    } finally {
+      booking.close();
+    }
   });
 
   it('answers a bad request with the status and the field', async () => {

@@ -131,7 +131,8 @@ function orderText(order: Order | undefined): string {
 
 export const COMMANDS: Record<string, Command> = {
   token: {
-    usage: 'token   (a bearer token of --user, valid 10 minutes, e.g. for grpcurl -H "authorization: Bearer …")',
+    usage:
+      'token   (a bearer token of --user with each --role, valid 10 minutes, e.g. for grpcurl -H "authorization: Bearer …")',
     async run({ session }) {
       const token = await session.token();
       return { json: { token }, text: token };
@@ -140,19 +141,22 @@ export const COMMANDS: Record<string, Command> = {
   'locations create': {
     usage: 'locations create --name NAME [--address A] [--city C] [--country DE]',
     async run({ session, flags }) {
-      const response = await session.event.createLocation({
-        name: required(flags, 'name'),
-        address: text(flags, 'address') ?? '',
-        city: text(flags, 'city') ?? '',
-        countryCode: text(flags, 'country') ?? '',
-      });
+      const response = await session.event.createLocation(
+        {
+          name: required(flags, 'name'),
+          address: text(flags, 'address') ?? '',
+          city: text(flags, 'city') ?? '',
+          countryCode: text(flags, 'country') ?? '',
+        },
+        await session.asUser(),
+      );
       return { json: CreateLocationResponse.toJSON(response), text: `location ${response.location?.id} created` };
     },
   },
   'locations list': {
     usage: 'locations list',
     async run({ session }) {
-      const response = await session.event.listLocations({ pageSize: 100, pageToken: '' });
+      const response = await session.event.listLocations({ pageSize: 100, pageToken: '' }, await session.asUserIfAny());
       const rows = response.locations.map((location) => ({
         id: location.id,
         name: location.name,
@@ -169,26 +173,28 @@ export const COMMANDS: Record<string, Command> = {
       const tickets = flags.ticket;
       const specs = (Array.isArray(tickets) ? tickets : typeof tickets === 'string' ? [tickets] : []).map(ticketSpec);
       if (specs.length === 0) throw new UsageError('at least one --ticket is required');
-      const response = await session.event.createEvent({
-        idempotencyKey: text(flags, 'idempotency-key') ?? randomUUID(),
-        name: required(flags, 'name'),
-        description: text(flags, 'description') ?? '',
-        startsAt: time(required(flags, 'starts-at'), 'starts-at'),
-        endsAt: time(required(flags, 'ends-at'), 'ends-at'),
-        locationId: text(flags, 'location'),
-        ticketTypes: specs,
-      });
+      const response = await session.event.createEvent(
+        {
+          idempotencyKey: text(flags, 'idempotency-key') ?? randomUUID(),
+          name: required(flags, 'name'),
+          description: text(flags, 'description') ?? '',
+          startsAt: time(required(flags, 'starts-at'), 'starts-at'),
+          endsAt: time(required(flags, 'ends-at'), 'ends-at'),
+          locationId: text(flags, 'location'),
+          ticketTypes: specs,
+        },
+        await session.asUser(),
+      );
       return { json: CreateEventResponse.toJSON(response), text: response.event ? eventText(response.event) : '-' };
     },
   },
   'events list': {
     usage: 'events list [--location ID]',
     async run({ session, flags }) {
-      const response = await session.event.listEvents({
-        pageSize: 100,
-        pageToken: '',
-        locationId: text(flags, 'location'),
-      });
+      const response = await session.event.listEvents(
+        { pageSize: 100, pageToken: '', locationId: text(flags, 'location') },
+        await session.asUserIfAny(),
+      );
       return {
         json: ListEventsResponse.toJSON(response),
         text: response.events.length ? response.events.map(eventText).join('\n\n') : '(none)',
@@ -198,7 +204,10 @@ export const COMMANDS: Record<string, Command> = {
   'events get': {
     usage: 'events get EVENT_ID',
     async run({ session, args }) {
-      const response = await session.event.getEvent({ eventId: argument(args, 0, 'event id') });
+      const response = await session.event.getEvent(
+        { eventId: argument(args, 0, 'event id') },
+        await session.asUserIfAny(),
+      );
       return { json: GetEventResponse.toJSON(response), text: response.event ? eventText(response.event) : '-' };
     },
   },
@@ -252,7 +261,7 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   'orders pay': {
-    usage: 'orders pay ORDER_ID --reference PAYMENT_REF [--idempotency-key K]',
+    usage: 'orders pay ORDER_ID --reference PAYMENT_REF [--idempotency-key K]   (the box office, as an admin)',
     async run({ session, args, flags }) {
       const response = await session.checkout.markOrderAsPaid(
         {
@@ -261,7 +270,7 @@ export const COMMANDS: Record<string, Command> = {
           paymentReference: required(flags, 'reference'),
           idempotencyKey: text(flags, 'idempotency-key') ?? randomUUID(),
         },
-        await session.asUser(),
+        await session.asAdmin(),
       );
       return { json: MarkOrderAsPaidResponse.toJSON(response), text: orderText(response.order) };
     },

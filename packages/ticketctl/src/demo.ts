@@ -1,18 +1,28 @@
 #!/usr/bin/env node
 // `make demo`: a scripted purchase through ticketctl's commands against the running system, then the
-// email the buyer got. Each step prints what `ticketctl <step>` would.
+// email the buyer got. Each step prints what `ticketctl <step>` would. An organizer creates the event, a buyer
+// buys, and the box office (an admin) records the payment.
 import { randomUUID } from 'node:crypto';
 import { defaultStateDir, mailDir, readMailbox } from '@ticket/stack';
 import { COMMANDS, type CommandInput } from './commands.ts';
-import { openSession } from './session.ts';
+import { openSession, type Session } from './session.ts';
 
 const EMAIL = 'demo-buyer@example.com';
 const MAIL_WAIT_MS = 30_000;
 
-const session = openSession(`demo-${randomUUID().slice(0, 8)}`);
+const run = randomUUID().slice(0, 8);
+const organizer = openSession({ userId: `demo-organizer-${run}`, roles: ['organizer'] });
+const buyer = openSession({ userId: `demo-${run}`, roles: [] });
 
-async function step(title: string, words: string, args: string[] = [], flags: CommandInput['flags'] = {}) {
-  console.log(`\n$ ticketctl --user ${session.userId} ${title}`);
+async function step(
+  title: string,
+  words: string,
+  args: string[] = [],
+  flags: CommandInput['flags'] = {},
+  session: Session = buyer,
+) {
+  const roles = session === organizer ? ' --role organizer' : '';
+  console.log(`\n$ ticketctl --user ${session.userId}${roles} ${title}`);
   const command = COMMANDS[words];
   if (!command) throw new Error(`no command ${words}`);
   const output = await command.run({ session, args, flags });
@@ -48,6 +58,7 @@ try {
       'ends-at': endsAt.toISOString(),
       ticket: ['General:25.00:EUR:100', 'VIP:80.00:EUR:10'],
     },
+    organizer,
   )) as { event: { ticketTypes: { id: string }[] } };
   const [general, vip] = created.event.ticketTypes;
   if (!general || !vip) throw new Error('the event came back without its two ticket types');
@@ -69,5 +80,6 @@ try {
   console.error(`\ndemo failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;
 } finally {
-  session.close();
+  organizer.close();
+  buyer.close();
 }

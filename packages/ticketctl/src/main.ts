@@ -7,10 +7,11 @@ import { COMMANDS } from './commands.ts';
 import { UsageError } from './format.ts';
 import { openSession } from './session.ts';
 
-const GLOBAL_USAGE = `usage: ticketctl [--user ID] [--json] <command> [arguments]
+const GLOBAL_USAGE = `usage: ticketctl [--user ID] [--role ROLE …] [--json] <command> [arguments]
 
-  --user ID   act as this user (default: $TICKET_USER, else "demo-user")
-  --json      print the API's responses as JSON instead of tables
+  --user ID     act as this user (default: $TICKET_USER, else "demo-user")
+  --role ROLE   give the user's token this role: organizer, scanner or admin (repeatable; none: a buyer)
+  --json        print the API's responses as JSON instead of tables
 
 commands:
 ${Object.values(COMMANDS)
@@ -18,7 +19,8 @@ ${Object.values(COMMANDS)
   .join('\n')}
 
 services: EVENT_ADDR (${localAddress('event')}), CHECKOUT_ADDR (${localAddress('checkout')}), NOTIFICATION_ADDR (${localAddress('notification')})
-credentials: TICKET_TOKEN, else a token signed with AUTH_JWT_SECRET, else with the secret \`make up\` made`;
+credentials: TICKET_TOKEN, else a token signed with AUTH_JWT_SECRET, else with the secret \`make up\` made
+  (\`orders pay\` is the box office's: TICKET_ADMIN_TOKEN, else an admin token signed the same way)`;
 
 function parse(argv: string[]) {
   const { values, positionals } = parseArgs({
@@ -26,6 +28,7 @@ function parse(argv: string[]) {
     allowPositionals: true,
     options: {
       user: { type: 'string' },
+      role: { type: 'string', multiple: true },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
       name: { type: 'string' },
@@ -71,7 +74,10 @@ async function main(argv: string[]): Promise<number> {
     console.error(`unknown command "${name}"\n\n${GLOBAL_USAGE}`);
     return 2;
   }
-  const session = openSession(flags.user ?? process.env.TICKET_USER ?? 'demo-user');
+  const session = openSession({
+    userId: flags.user ?? process.env.TICKET_USER ?? 'demo-user',
+    roles: flags.role ?? [],
+  });
   try {
     const output = await command.run({ session, args: words.slice(2), flags });
     console.log(flags.json ? JSON.stringify(output.json, null, 2) : output.text);
