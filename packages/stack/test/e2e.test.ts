@@ -277,7 +277,10 @@ describe('the whole system', () => {
     );
     expect(selfPaid.code).toBe(1);
     expect(selfPaid.stderr).toMatch(/PERMISSION_DENIED: this method needs the role admin/);
-    expect((await ticketctl('erin', 'orders', 'get', order.id)).order.status).toBe('ORDER_STATUS_CREATED');
+    // Not paid (the short test hold may have lapsed meanwhile on a slow machine; either way no tickets).
+    const after = (await ticketctl('erin', 'orders', 'get', order.id)).order;
+    expect(after.status).not.toBe('ORDER_STATUS_PAID');
+    expect(after.tickets ?? []).toEqual([]);
   });
 
   it('keeps booking closed to everyone but the services', async () => {
