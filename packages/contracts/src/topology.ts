@@ -13,6 +13,15 @@ export const DefaultPort = {
 
 export type ServiceName = keyof typeof DefaultPort;
 
+/**
+ * HTTP ports beside the gRPC ones (kept apart from DefaultPort, whose keys are the gRPC services): checkout's
+ * webhook endpoint and the sandbox payment provider that calls it (packages/payment-sandbox).
+ */
+export const DefaultHttpPort = {
+  checkoutWebhooks: 50621,
+  paymentSandbox: 50640,
+} as const;
+
 /** The address a service is reached at on this host by default, e.g. `127.0.0.1:50610`. */
 export const localAddress = (service: ServiceName): string => `127.0.0.1:${DefaultPort[service]}`;
 
@@ -30,5 +39,8 @@ export const EventTypeHeader = {
   orderCancelled: 'ticket.checkout.v1.OrderCancelled',
   orderExpired: 'ticket.checkout.v1.OrderExpired',
   orderFailed: 'ticket.checkout.v1.OrderFailed',
+  orderPaymentFailed: 'ticket.checkout.v1.OrderPaymentFailed',
+  orderRefunded: 'ticket.checkout.v1.OrderRefunded',
+  latePaymentRefunded: 'ticket.checkout.v1.LatePaymentRefunded',
   bookingsExpired: 'ticket.booking.v1.BookingsExpired',
 } as const;

@@ -3,7 +3,13 @@ import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { describe, expect, it } from 'vitest';
 import { descriptorSetPath, readDescriptorSet, serviceNames } from '../src/descriptor-set.ts';
 import { BookingServiceDefinition } from '../src/generated/v1/booking/booking_service.ts';
-import { CheckoutServiceDefinition, type Order, OrderStatus } from '../src/generated/v1/checkout/checkout_service.ts';
+import {
+  CheckoutServiceDefinition,
+  type Order,
+  OrderStatus,
+  RefundReason,
+  RefundStatus,
+} from '../src/generated/v1/checkout/checkout_service.ts';
 import { OrderEvent, OrderEventType } from '../src/generated/v1/checkout/order_events.ts';
 import { EventServiceDefinition } from '../src/generated/v1/event/event_service.ts';
 import { NotificationServiceDefinition } from '../src/generated/v1/notification/notification_service.ts';
@@ -43,14 +49,18 @@ function paidOrder(): Order {
         code: 'TK-7Q2M-9XHD',
         eventId: 'e0000000-0000-4000-8000-000000000001',
         ticketTypeId: 't0000000-0000-4000-8000-000000000001',
+        voided: false,
       },
       {
         code: 'TK-3LZP-48WC',
         eventId: 'e0000000-0000-4000-8000-000000000001',
         ticketTypeId: 't0000000-0000-4000-8000-000000000001',
+        voided: false,
       },
     ],
     failureReason: '',
+    payment: { provider: 'sandbox', paymentId: 'pay_123', clientSecret: '', payUrl: 'https://pay.example.org/pay_123' },
+    refunds: [],
   };
 }
 
@@ -62,6 +72,7 @@ describe('OrderEvent', () => {
       occurredAt: new Date('2025-05-01T10:05:00.789Z'),
       order: paidOrder(),
       refundPaymentReference: '',
+      refund: undefined,
     };
 
     const decoded = OrderEvent.decode(OrderEvent.encode(event).finish());
@@ -70,6 +81,38 @@ describe('OrderEvent', () => {
     expect(decoded.occurredAt).toBeInstanceOf(Date);
     expect(decoded.order?.total).toEqual({ amountMinor: 9_007_199_254, currency: 'EUR' });
     expect(decoded.order?.tickets.map((ticket) => ticket.code)).toEqual(['TK-7Q2M-9XHD', 'TK-3LZP-48WC']);
+  });
+
+  it('round-trips a refund with the ticket codes it voids', () => {
+    const order = paidOrder();
+    const refund = {
+      id: '5d6e7f80-9a1b-4c2d-8e3f-405162738495',
+      paymentId: 'pay_123',
+      amount: { amountMinor: 4_950, currency: 'EUR' },
+      reason: RefundReason.REFUND_REASON_REQUESTED,
+      status: RefundStatus.REFUND_STATUS_SUCCEEDED,
+      ticketCodes: ['TK-3LZP-48WC'],
+      createdAt: new Date('2025-05-02T09:00:00.000Z'),
+      refundedAt: new Date('2025-05-02T09:00:01.250Z'),
+    };
+    const event: OrderEvent = {
+      eventId: '0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d',
+      eventType: OrderEventType.ORDER_EVENT_TYPE_REFUNDED,
+      occurredAt: new Date('2025-05-02T09:00:01.300Z'),
+      order: {
+        ...order,
+        status: OrderStatus.ORDER_STATUS_PARTIALLY_REFUNDED,
+        tickets: order.tickets.map((ticket) => ({ ...ticket, voided: ticket.code === 'TK-3LZP-48WC' })),
+        refunds: [refund],
+      },
+      refundPaymentReference: '',
+      refund,
+    };
+
+    const decoded = OrderEvent.decode(OrderEvent.encode(event).finish());
+
+    expect(decoded).toEqual(event);
+    expect(decoded.order?.tickets.map((ticket) => ticket.voided)).toEqual([false, true]);
   });
 
   it('leaves unset timestamps undefined and enums as plain numbers', () => {
@@ -143,6 +186,7 @@ describe('nice-grpc definitions', () => {
       'BookingService.GetBookings': 'NO_SIDE_EFFECTS',
       'BookingService.ExpireBookings': 'IDEMPOTENT',
       'BookingService.DeleteOrderBookings': 'IDEMPOTENT',
+      'BookingService.ReturnSoldSeats': 'IDEMPOTENT',
       'CheckoutService.GetUserCart': 'NO_SIDE_EFFECTS',
       'CheckoutService.AddToCart': 'IDEMPOTENCY_UNKNOWN',
       'CheckoutService.UpdateCart': 'IDEMPOTENT',
@@ -151,6 +195,7 @@ describe('nice-grpc definitions', () => {
       'CheckoutService.CancelOrder': 'IDEMPOTENCY_UNKNOWN',
       'CheckoutService.GetOrder': 'NO_SIDE_EFFECTS',
       'CheckoutService.ListOrders': 'NO_SIDE_EFFECTS',
+      'CheckoutService.RefundOrder': 'IDEMPOTENT',
       'NotificationService.ListNotifications': 'NO_SIDE_EFFECTS',
     });
   });

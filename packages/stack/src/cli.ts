@@ -57,7 +57,7 @@ async function up(): Promise<void> {
 
 /** Follows every log in one stream (the lines are JSON with a `service` field), starting `lines` back. */
 function followLogs(lines: number) {
-  const files = ['mail-catcher', ...SERVICE_NAMES].map((name) => logFileOf(options, name));
+  const files = ['mail-catcher', 'payment-sandbox', ...SERVICE_NAMES].map((name) => logFileOf(options, name));
   return spawn('tail', ['-q', '-n', String(lines), '-F', ...files], { stdio: ['ignore', 'inherit', 'inherit'] });
 }
 

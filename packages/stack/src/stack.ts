@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { DefaultPort } from '@ticket/contracts/topology';
+import { DefaultHttpPort, DefaultPort } from '@ticket/contracts/topology';
 import { roleDatabaseUrl, rolePasswordVariable } from './database-roles.ts';
 import { awaitServing, checkHealth, type Health } from './health.ts';
 import { embeddedPostgresProcess, ensurePostgres } from './postgres.ts';
@@ -51,7 +51,8 @@ const START_TIMEOUT_MS = 60_000;
 
 /**
  * Brings the system up: Postgres (see ensurePostgres), Kafka (unless KAFKA_BROKERS names one), the mail
- * catcher (unless SMTP_HOST names a server), every service's migrations, then the
+ * catcher (unless SMTP_HOST names a server), the sandbox payment provider (unless PAYMENT_PROVIDER names another
+ * one), every service's migrations, then the
  * services one by one in dependency order, each awaited until its health check serves. Services already
  * running are left as they are, so `up` is safe to repeat.
  */
@@ -63,6 +64,7 @@ export async function stackUp(options: StackOptions): Promise<ServiceStatus[]> {
   const env = { ...(await serviceEnv(options)), DATABASE_URL: databaseUrl };
   if (!options.env.KAFKA_BROKERS) await startLocalKafka(options, say);
   if (!options.env.SMTP_HOST) await startMailCatcher(options, env, say);
+  if (usesPaymentSandbox(options)) await startPaymentSandbox(options, say);
   const databaseUrls = new Map<ServiceName, string>();
   for (const name of SERVICE_NAMES) databaseUrls.set(name, await migrateAsRole(options, name, env, say));
   for (const name of SERVICE_NAMES) {
@@ -96,6 +98,7 @@ export async function stackDown(options: StackOptions): Promise<void> {
   for (const name of [...SERVICE_NAMES].reverse()) {
     if (await stopProcess(managedProcess(options, name))) say(`${name}: stopped`);
   }
+  if (await stopProcess(paymentSandboxProcess(options))) say('payment sandbox: stopped');
   if (await stopProcess(mailCatcherProcess(options))) say('mail catcher: stopped');
   if (await stopProcess(embeddedPostgresProcess(options))) say('postgres: embedded server stopped');
   const marker = kafkaMarker(options);
@@ -134,7 +137,7 @@ const kafkaMarker = (options: StackOptions): string => join(options.stateDir, 'k
 
 /**
  * The environment every service starts with: the caller's, the peers' addresses, the dev secrets and,
- * unless an SMTP server is configured, the local mail catcher.
+ * unless an SMTP server is configured, the local mail catcher; unless another payment provider is, the sandbox one.
  */
 async function serviceEnv(options: StackOptions): Promise<NodeJS.ProcessEnv> {
   return {
@@ -145,6 +148,7 @@ async function serviceEnv(options: StackOptions): Promise<NodeJS.ProcessEnv> {
     ...(options.env.SMTP_HOST
       ? {}
       : { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(mailCatcherPort(options)), NOTIFICATION_CHANNEL: 'email' }),
+    ...(usesPaymentSandbox(options) ? await paymentSandboxClientEnv(options) : {}),
     ...options.env,
     BOOKING_ADDR: serviceAddress(portOf(options, 'booking')),
     EVENT_ADDR: serviceAddress(portOf(options, 'event')),
@@ -213,6 +217,77 @@ async function startMailCatcher(options: StackOptions, env: NodeJS.ProcessEnv, s
     await awaitPort(port, () => isAlive(pid));
   }
   say(`mail catcher: smtp://127.0.0.1:${port}, emails kept in ${mailDir(options)}`);
+}
+
+/** `make up` pays through the sandbox PSP unless PAYMENT_PROVIDER names another provider (stripe). */
+const usesPaymentSandbox = (options: StackOptions): boolean =>
+  (options.env.PAYMENT_PROVIDER ?? 'sandbox') === 'sandbox';
+
+const paymentSandboxPort = (options: StackOptions): number =>
+  Number(options.env.PAYMENT_SANDBOX_PORT ?? DefaultHttpPort.paymentSandbox);
+
+/** Where the sandbox sends every event: checkout's webhook endpoint, on the port checkout reads. */
+const sandboxWebhookUrl = (options: StackOptions): string =>
+  options.env.PAYMENT_SANDBOX_WEBHOOK_URL ?? `http://127.0.0.1:${checkoutWebhookPort(options)}/webhooks/sandbox`;
+
+// PAYMENT_WEBHOOK_PORT is checkout's variable; CHECKOUT_WEBHOOK_PORT, the name the payment work was planned with,
+// is honoured as well so that neither spelling leaves the sandbox posting to a port nobody listens on.
+const checkoutWebhookPort = (options: StackOptions): string =>
+  options.env.PAYMENT_WEBHOOK_PORT ?? options.env.CHECKOUT_WEBHOOK_PORT ?? String(DefaultHttpPort.checkoutWebhooks);
+
+const paymentSandboxProcess = (options: StackOptions): ManagedProcess => ({
+  name: 'payment-sandbox',
+  pidFile: join(options.stateDir, 'payment-sandbox.pid'),
+  logFile: logFileOf(options, 'payment-sandbox'),
+});
+
+/**
+ * What checkout needs to reach the sandbox, and to listen where the sandbox sends webhooks; the two secrets are
+ * provisioned once per state directory, like the others, so payments made and webhooks signed before a restart still
+ * verify after it.
+ */
+async function paymentSandboxClientEnv(options: StackOptions): Promise<NodeJS.ProcessEnv> {
+  return {
+    PAYMENT_PROVIDER: 'sandbox',
+    PAYMENT_WEBHOOK_PORT: checkoutWebhookPort(options),
+    PAYMENT_SANDBOX_URL: `http://127.0.0.1:${paymentSandboxPort(options)}`,
+    PAYMENT_SANDBOX_API_KEY: await devSecret(options, 'PAYMENT_SANDBOX_API_KEY'),
+    PAYMENT_SANDBOX_WEBHOOK_SECRET: await devSecret(options, 'PAYMENT_SANDBOX_WEBHOOK_SECRET'),
+  };
+}
+
+/**
+ * The sandbox payment provider (packages/payment-sandbox) as its own process, before the services: checkout creates
+ * payments in it from the first order. Its state (payments, pending webhooks) is kept in the state directory, so
+ * webhooks checkout has not acknowledged are still sent after a `down` and `up`.
+ */
+async function startPaymentSandbox(options: StackOptions, say: (line: string) => void): Promise<void> {
+  const managed = paymentSandboxProcess(options);
+  const port = paymentSandboxPort(options);
+  if ((await runningPid(managed)) === undefined) {
+    const pid = await startDetached(
+      managed,
+      process.execPath,
+      [join(REPO_ROOT, 'packages/payment-sandbox/src/main.ts')],
+      {
+        ...process.env,
+        PAYMENT_SANDBOX_STATE_FILE: join(options.stateDir, 'payment-sandbox.json'),
+        ...options.env,
+        PAYMENT_SANDBOX_WEBHOOK_URL: sandboxWebhookUrl(options),
+        PAYMENT_SANDBOX_HOST: '127.0.0.1',
+        PAYMENT_SANDBOX_PORT: String(port),
+        PAYMENT_SANDBOX_API_KEY: await devSecret(options, 'PAYMENT_SANDBOX_API_KEY'),
+        PAYMENT_SANDBOX_WEBHOOK_SECRET: await devSecret(options, 'PAYMENT_SANDBOX_WEBHOOK_SECRET'),
+      },
+      REPO_ROOT,
+    );
+    try {
+      await awaitPort(port, () => isAlive(pid));
+    } catch (error) {
+      throw new Error(`payment sandbox did not start: ${(error as Error).message}\n${await logTail(managed)}`);
+    }
+  }
+  say(`payment sandbox: http://127.0.0.1:${port}, webhooks to ${sandboxWebhookUrl(options)}`);
 }
 
 /**

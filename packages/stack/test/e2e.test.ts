@@ -22,7 +22,8 @@ import { SERVICE_NAMES } from '../src/services.ts';
 import { devSecret, mailDir, REPO_ROOT, type StackOptions, stackDown, stackStatus, stackUp } from '../src/stack.ts';
 
 const run = promisify(execFile);
-const HOLD_TTL_SECONDS = 4;
+// Long enough for a few ticketctl processes (each ~1 s on a loaded 2-core machine) between placing and paying.
+const HOLD_TTL_SECONDS = 8;
 
 // The whole system as `make up` runs it: four service processes (plus the mail catcher) started by the
 // stack, on a fresh database and the test run's Kafka, driven through the ticketctl command line.
@@ -47,6 +48,8 @@ beforeAll(async () => {
       DATABASE_URL: database.url,
       KAFKA_BROKERS: testKafkaBrokers().join(','),
       MAIL_CATCHER_PORT: String(await freePort()),
+      PAYMENT_SANDBOX_PORT: String(await freePort()),
+      PAYMENT_WEBHOOK_PORT: String(await freePort()),
       AUTH_JWT_SECRET: 'e2e-secret-that-is-at-least-32-characters',
       ORDER_EVENTS_TOPIC: uniqueTopic('e2e-order-events'),
       BOOKING_EVENTS_TOPIC: uniqueTopic('e2e-bookings-expired'),
@@ -175,8 +178,11 @@ describe('the whole system', () => {
     expect(await seatsBooked(eventId, ticketTypeId)).toBe(2);
     expect((await ticketctl('alice', 'cart', 'show')).cart.items ?? []).toEqual([]);
 
-    const paid = await ticketctl('alice', 'orders', 'pay', order.id, '--reference', 'pay-e2e-1');
+    // Paid on the sandbox provider's pay page; its signed webhook makes the order PAID.
+    expect(order.payment.payUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/pay\/pay_/);
+    const paid = await ticketctl('alice', 'orders', 'pay', order.id);
     expect(paid.order.status).toBe('ORDER_STATUS_PAID');
+    expect(paid.order.paymentReference).toBe(order.payment.paymentId);
     const codes: string[] = paid.order.tickets.map((ticket: { code: string }) => ticket.code);
     expect(new Set(codes).size).toBe(2);
 
@@ -228,9 +234,22 @@ describe('the whole system', () => {
     expect(await seatsBooked(eventId, ticketTypeId)).toBe(0);
     await mailTo('bob@example.com', /cancel/i);
 
-    const late = await ticketctlFailure('bob', 'orders', 'pay', order.id, '--reference', 'pay-too-late');
-    expect(late.code).toBe(1);
-    expect(late.stderr).toMatch(/FAILED_PRECONDITION/);
+    const boxOffice = await ticketctlFailure('bob', 'orders', 'mark-paid', order.id, '--reference', 'cash-too-late');
+    expect(boxOffice.code).toBe(1);
+    expect(boxOffice.stderr).toMatch(/FAILED_PRECONDITION/);
+
+    // Paid at the provider anyway: the money goes back by itself, and the buyer is told.
+    const late = await ticketctl('bob', 'orders', 'pay', order.id);
+    expect(late.order.status).toBe('ORDER_STATUS_CANCELLED');
+    await vi.waitFor(
+      async () =>
+        expect((await ticketctl('bob', 'orders', 'get', order.id)).order.refunds).toMatchObject([
+          { reason: 'REFUND_REASON_LATE_PAYMENT', status: 'REFUND_STATUS_SUCCEEDED', amount: { amountMinor: 11970 } },
+        ]),
+      { timeout: 20_000, interval: 250 },
+    );
+    await mailTo('bob@example.com', /refunded/i);
+    expect(await seatsBooked(eventId, ticketTypeId)).toBe(0);
   });
 
   it('expires an unpaid order: holds released by booking, order EXPIRED in checkout, buyer told', async () => {
@@ -273,7 +292,7 @@ describe('the whole system', () => {
     const selfPaid = await ticketctlFailureWith(
       { TICKET_ADMIN_TOKEN: token },
       'erin',
-      ...['orders', 'pay', order.id, '--reference', 'free-seats'],
+      ...['orders', 'mark-paid', order.id, '--reference', 'free-seats'],
     );
     expect(selfPaid.code).toBe(1);
     expect(selfPaid.stderr).toMatch(/PERMISSION_DENIED: this method needs the role admin/);

@@ -8,8 +8,12 @@ import {
   ListOrdersResponse,
   MarkOrderAsPaidResponse,
   type Order,
+  OrderStatus,
   orderStatusToJSON,
   PlaceOrderResponse,
+  RefundOrderResponse,
+  refundReasonToJSON,
+  refundStatusToJSON,
   UpdateCartResponse,
 } from '@ticket/contracts/v1/checkout/checkout_service';
 import {
@@ -75,6 +79,11 @@ function time(value: string, name: string): Date {
   return date;
 }
 
+function optionalTime(flags: CommandInput['flags'], name: string): Date | undefined {
+  const value = text(flags, name);
+  return value === undefined ? undefined : time(value, name);
+}
+
 /** --ticket "General:25.00:EUR:100" → a ticket type spec. */
 function ticketSpec(spec: string) {
   const [name, price, currency, seats] = spec.split(':');
@@ -89,6 +98,7 @@ const eventText = (event: Event): string =>
   [
     `${event.name}  (${event.id})`,
     `  ${formatTime(event.startsAt)} → ${formatTime(event.endsAt)}${event.location ? `  at ${event.location.name}, ${event.location.city}` : ''}`,
+    ...(event.refundableUntil ? [`  buyers may refund until ${formatTime(event.refundableUntil)}`] : []),
     table(
       event.ticketTypes.map((ticketType) => ({
         ticket_type: ticketType.id,
@@ -125,8 +135,39 @@ function orderText(order: Order | undefined): string {
     ).replace(/^/gm, '  '),
   ];
   if (order.failureReason) lines.push(`  failed: ${order.failureReason}`);
-  if (order.tickets.length > 0) lines.push('  tickets:', ...order.tickets.map((ticket) => `    ${ticket.code}`));
+  if (order.payment?.payUrl && order.status === OrderStatus.ORDER_STATUS_CREATED) {
+    lines.push(`  pay at: ${order.payment.payUrl}`);
+  }
+  if (order.tickets.length > 0) {
+    lines.push(
+      '  tickets:',
+      ...order.tickets.map((ticket) => `    ${ticket.code}${ticket.voided ? '  (refunded)' : ''}`),
+    );
+  }
+  for (const refund of order.refunds) {
+    lines.push(
+      `  refund ${formatMoney(refund.amount)}: ${enumName(refundReasonToJSON(refund.reason), 'REFUND_REASON_')}, ${enumName(refundStatusToJSON(refund.status), 'REFUND_STATUS_')}`,
+    );
+  }
   return lines.join('\n');
+}
+
+/** What the buyer does on the sandbox's pay page: its form, posted. */
+async function submitPayPage(payUrl: string, outcome: 'succeed' | 'decline', delayMs: number | undefined) {
+  const form = new URLSearchParams({ outcome, ...(delayMs === undefined ? {} : { delay_ms: String(delayMs) }) });
+  const response = await fetch(payUrl, { method: 'POST', body: form, signal: AbortSignal.timeout(10_000) });
+  if (response.status >= 400) throw new Error(`the pay page answered ${response.status}`);
+}
+
+/** The order once the provider's webhook made it PAID (a few hundred ms), or an error after 20 s. */
+async function awaitPaid(session: CommandInput['session'], orderId: string): Promise<Order> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const { order } = await session.checkout.getOrder({ userId: session.userId, orderId }, await session.asUser());
+    if (order && order.status !== OrderStatus.ORDER_STATUS_CREATED) return order;
+    if (Date.now() > deadline) throw new Error(`order ${orderId} is still awaiting its payment's confirmation`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 export const COMMANDS: Record<string, Command> = {
@@ -168,7 +209,7 @@ export const COMMANDS: Record<string, Command> = {
   },
   'events create': {
     usage:
-      'events create --name NAME --starts-at ISO --ends-at ISO --ticket NAME:PRICE:CURRENCY:SEATS [--ticket …] [--location ID] [--description D]',
+      'events create --name NAME --starts-at ISO --ends-at ISO --ticket NAME:PRICE:CURRENCY:SEATS [--ticket …] [--location ID] [--description D] [--refundable-until ISO]',
     async run({ session, flags }) {
       const tickets = flags.ticket;
       const specs = (Array.isArray(tickets) ? tickets : typeof tickets === 'string' ? [tickets] : []).map(ticketSpec);
@@ -182,6 +223,7 @@ export const COMMANDS: Record<string, Command> = {
           endsAt: time(required(flags, 'ends-at'), 'ends-at'),
           locationId: text(flags, 'location'),
           ticketTypes: specs,
+          refundableUntil: optionalTime(flags, 'refundable-until'),
         },
         await session.asUser(),
       );
@@ -261,7 +303,31 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   'orders pay': {
-    usage: 'orders pay ORDER_ID --reference PAYMENT_REF [--idempotency-key K]   (the box office, as an admin)',
+    usage:
+      'orders pay ORDER_ID [--decline] [--late SECONDS]   (pays on the provider’s pay page, as the buyer would; the order is PAID once its webhook arrives)',
+    async run({ session, args, flags }) {
+      const orderId = argument(args, 0, 'order id');
+      const { order } = await session.checkout.getOrder({ userId: session.userId, orderId }, await session.asUser());
+      const payUrl = order?.payment?.payUrl;
+      if (!payUrl) {
+        throw new UsageError(`order ${orderId} has no pay page (provider ${order?.payment?.provider ?? 'none'})`);
+      }
+      const outcome = flags.decline === true ? 'decline' : 'succeed';
+      const lateSeconds = text(flags, 'late');
+      await submitPayPage(payUrl, outcome, lateSeconds === undefined ? undefined : count(lateSeconds, 'late') * 1_000);
+      if (outcome === 'decline' || lateSeconds !== undefined) {
+        const said = outcome === 'decline' ? 'declined' : `will be paid in ${lateSeconds} s`;
+        return {
+          json: { orderId, payment: order.payment, outcome, lateSeconds },
+          text: `payment of order ${orderId} ${said}`,
+        };
+      }
+      const paid = await awaitPaid(session, orderId);
+      return { json: GetOrderResponse.toJSON({ order: paid }), text: orderText(paid) };
+    },
+  },
+  'orders mark-paid': {
+    usage: 'orders mark-paid ORDER_ID --reference PAYMENT_REF [--idempotency-key K]   (the box office, as an admin)',
     async run({ session, args, flags }) {
       const response = await session.checkout.markOrderAsPaid(
         {
@@ -273,6 +339,23 @@ export const COMMANDS: Record<string, Command> = {
         await session.asAdmin(),
       );
       return { json: MarkOrderAsPaidResponse.toJSON(response), text: orderText(response.order) };
+    },
+  },
+  'orders refund': {
+    usage:
+      'orders refund ORDER_ID [--ticket CODE …] [--buyer ID] [--idempotency-key K]   (the buyer in the refund window, the organizer, an admin)',
+    async run({ session, args, flags }) {
+      const codes = flags.ticket;
+      const response = await session.checkout.refundOrder(
+        {
+          userId: text(flags, 'buyer') ?? session.userId,
+          orderId: argument(args, 0, 'order id'),
+          ticketCodes: Array.isArray(codes) ? codes : typeof codes === 'string' ? [codes] : [],
+          idempotencyKey: text(flags, 'idempotency-key') ?? randomUUID(),
+        },
+        await session.asUser(),
+      );
+      return { json: RefundOrderResponse.toJSON(response), text: orderText(response.order) };
     },
   },
   'orders cancel': {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `make demo`: a scripted purchase through ticketctl's commands against the running system, then the
 // email the buyer got. Each step prints what `ticketctl <step>` would. An organizer creates the event, a buyer
-// buys, and the box office (an admin) records the payment.
+// buys and pays through the sandbox payment provider.
 import { randomUUID } from 'node:crypto';
 import { defaultStateDir, mailDir, readMailbox } from '@ticket/stack';
 import { COMMANDS, type CommandInput } from './commands.ts';
@@ -68,9 +68,8 @@ try {
     order: { id: string };
   };
   const paidAt = Date.now();
-  await step(`orders pay ${placed.order.id} --reference demo-payment-1`, 'orders pay', [placed.order.id], {
-    reference: 'demo-payment-1',
-  });
+  // The buyer pays on the sandbox provider's pay page; its signed webhook makes the order PAID.
+  await step(`orders pay ${placed.order.id}`, 'orders pay', [placed.order.id]);
   console.log('\nwaiting for the email …');
   const mail = await awaitPaidEmail(paidAt);
   if (!mail) throw new Error(`no payment email reached the mail catcher in ${MAIL_WAIT_MS / 1000} s`);

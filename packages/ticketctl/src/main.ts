@@ -35,6 +35,7 @@ function parse(argv: string[]) {
       description: { type: 'string' },
       'starts-at': { type: 'string' },
       'ends-at': { type: 'string' },
+      'refundable-until': { type: 'string' },
       location: { type: 'string' },
       ticket: { type: 'string', multiple: true },
       address: { type: 'string' },
@@ -42,6 +43,9 @@ function parse(argv: string[]) {
       country: { type: 'string' },
       email: { type: 'string' },
       reference: { type: 'string' },
+      decline: { type: 'boolean' },
+      late: { type: 'string' },
+      buyer: { type: 'string' },
       'idempotency-key': { type: 'string' },
     },
   });

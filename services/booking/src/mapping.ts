@@ -40,4 +40,5 @@ export const toBookingMessage = (booking: Booking): BookingMessage => ({
   status: statusToProto[booking.status],
   createdAt: booking.createdAt,
   expiresAt: booking.expiresAt,
+  seatsReturned: booking.seatsReturned,
 });

@@ -35,6 +35,7 @@ const ALLOWED: Record<Rpc, readonly string[]> = {
   getBookings: ['checkout'],
   expireBookings: ['checkout'],
   deleteOrderBookings: ['checkout'],
+  returnSoldSeats: ['checkout'],
 };
 const RPCS = Object.keys(BookingServiceDefinition.methods) as Rpc[];
 

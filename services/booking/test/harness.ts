@@ -100,12 +100,16 @@ export async function startBookingHarness(env: Record<string, string> = {}): Pro
   };
 }
 
-/** Stock row and what its bookings add up to: the two must always agree. */
+/**
+ * Stock row and what its bookings add up to: the two must always agree. `liveOrSold` is the seats of live holds
+ * plus sold seats, less the sold seats refunds returned (ReturnSoldSeats).
+ */
 export async function stockLedger(sql: postgres.Sql, stockId: string) {
   const [row] = await sql<{ seats_total: number; seats_booked: number; live_or_sold: number }[]>`
     select s.seats_total, s.seats_booked,
-      coalesce((select sum(b.seats) from booking.bookings b
-                where b.stock_id = s.id and b.status in ('HELD', 'SOLD')), 0)::int as live_or_sold
+      (coalesce((select sum(b.seats) from booking.bookings b
+                 where b.stock_id = s.id and b.status in ('HELD', 'SOLD')), 0)
+       - coalesce((select sum(b.seats_returned) from booking.bookings b where b.stock_id = s.id), 0))::int as live_or_sold
     from booking.stocks s where s.id = ${stockId}`;
   if (!row) throw new Error(`no stock ${stockId}`);
   return { total: row.seats_total, booked: row.seats_booked, liveOrSold: row.live_or_sold };

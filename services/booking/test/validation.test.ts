@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { BookingServiceDefinition } from '@ticket/contracts/v1/booking/booking_service';
+import type { BookingServiceDefinition, ReturnSoldSeatsRequest } from '@ticket/contracts/v1/booking/booking_service';
 import type { Client } from 'nice-grpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BookingHarness, errorOf, holdRequest, newStockKey, startBookingHarness } from './harness.ts';
@@ -14,6 +14,14 @@ type BookingClient = Client<typeof BookingServiceDefinition>;
 
 const key = newStockKey();
 const orderId = randomUUID();
+
+/** A valid ReturnSoldSeats request, but for what `overrides` breaks. */
+const seatReturn = (overrides: Partial<ReturnSoldSeatsRequest>): ReturnSoldSeatsRequest => ({
+  orderId,
+  idempotencyKey: randomUUID(),
+  seats: [{ ...key, seats: 1 }],
+  ...overrides,
+});
 
 /** Each bad request and the field its INVALID_ARGUMENT answer must name. */
 const badRequests: [string, (client: BookingClient) => Promise<unknown>, string][] = [
@@ -36,6 +44,29 @@ const badRequests: [string, (client: BookingClient) => Promise<unknown>, string]
   ['ExpireBookings', (c) => c.expireBookings({ orderId, bookingIds: [randomUUID(), 'x'] }), 'booking_ids[1]'],
   ['ExpireBookings', (c) => c.expireBookings({ orderId: 'x', bookingIds: [randomUUID()] }), 'order_id'],
   ['DeleteOrderBookings', (c) => c.deleteOrderBookings({ orderId: 'x' }), 'order_id'],
+  ['ReturnSoldSeats', (c) => c.returnSoldSeats(seatReturn({ orderId: 'x' })), 'order_id'],
+  ['ReturnSoldSeats', (c) => c.returnSoldSeats(seatReturn({ idempotencyKey: '' })), 'idempotency_key'],
+  ['ReturnSoldSeats', (c) => c.returnSoldSeats(seatReturn({ seats: [] })), 'seats'],
+  ['ReturnSoldSeats', (c) => c.returnSoldSeats(seatReturn({ seats: [{ ...key, seats: 0 }] })), 'seats[0].seats'],
+  ['ReturnSoldSeats', (c) => c.returnSoldSeats(seatReturn({ seats: [{ ...key, seats: 10_001 }] })), 'seats[0].seats'],
+  [
+    'ReturnSoldSeats',
+    (c) => c.returnSoldSeats(seatReturn({ seats: [{ ...key, eventId: 'x', seats: 1 }] })),
+    'seats[0].event_id',
+  ],
+  [
+    'ReturnSoldSeats',
+    (c) =>
+      c.returnSoldSeats(
+        seatReturn({
+          seats: [
+            { ...key, seats: 1 },
+            { ...key, seats: 2 },
+          ],
+        }),
+      ),
+    'seats[1].ticket_type_id',
+  ],
 ];
 
 /** Each RPC called as the service it is for: stocks are event's, holds checkout's. */
@@ -50,7 +81,8 @@ describe('bad input', () => {
 
   it('changes nothing when it refuses', async () => {
     const [row] = await harness.sql<{ n: number }[]>`
-      select (select count(*) from booking.stocks) + (select count(*) from booking.bookings) as n`;
+      select (select count(*) from booking.stocks) + (select count(*) from booking.bookings)
+        + (select count(*) from booking.seat_returns) as n`;
     expect(Number(row!.n)).toBe(0);
   });
 });

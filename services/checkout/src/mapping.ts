@@ -2,8 +2,13 @@ import {
   type Cart as CartMessage,
   type Order as OrderMessage,
   OrderStatus as OrderStatusMessage,
+  type PaymentSession as PaymentSessionMessage,
+  type Refund as RefundMessage,
+  RefundReason as RefundReasonMessage,
+  RefundStatus as RefundStatusMessage,
 } from '@ticket/contracts/v1/checkout/checkout_service';
 import { type CartLine, type Order, type OrderStatus, singleCurrency, totalOf } from './domain/order.ts';
+import type { Payment, Refund, RefundReason } from './domain/payment.ts';
 
 // Domain ↔ contract, for the gRPC handlers and the Kafka events alike.
 
@@ -13,7 +18,18 @@ const statusToProto: Record<OrderStatus, OrderStatusMessage> = {
   CANCELLED: OrderStatusMessage.ORDER_STATUS_CANCELLED,
   EXPIRED: OrderStatusMessage.ORDER_STATUS_EXPIRED,
   FAILED: OrderStatusMessage.ORDER_STATUS_FAILED,
+  REFUNDED: OrderStatusMessage.ORDER_STATUS_REFUNDED,
+  PARTIALLY_REFUNDED: OrderStatusMessage.ORDER_STATUS_PARTIALLY_REFUNDED,
 };
+
+const reasonToProto: Record<RefundReason, RefundReasonMessage> = {
+  REQUESTED: RefundReasonMessage.REFUND_REASON_REQUESTED,
+  LATE_PAYMENT: RefundReasonMessage.REFUND_REASON_LATE_PAYMENT,
+  DUPLICATE_PAYMENT: RefundReasonMessage.REFUND_REASON_DUPLICATE_PAYMENT,
+};
+
+/** Paid orders, and those refunded since, show the payment that paid them. */
+const PAID_STATUSES: ReadonlySet<OrderStatus> = new Set(['PAID', 'REFUNDED', 'PARTIALLY_REFUNDED']);
 
 const money = (amountMinor: number, currency: string) => ({ amountMinor, currency });
 
@@ -59,8 +75,31 @@ export function toOrderMessage(order: Order): OrderMessage {
     updatedAt: order.updatedAt,
     expiresAt: order.expiresAt,
     paidAt: order.paidAt ?? undefined,
-    paymentReference: order.status === 'PAID' ? (order.paymentReference ?? '') : '',
+    paymentReference: PAID_STATUSES.has(order.status) ? (order.paymentReference ?? '') : '',
     tickets: order.tickets.map((ticket) => ({ ...ticket })),
     failureReason: order.status === 'FAILED' ? (order.failureReason ?? '') : '',
+    payment: order.payment ? toPaymentSessionMessage(order.payment) : undefined,
+    refunds: order.refunds.map(toRefundMessage),
   };
 }
+
+export const toPaymentSessionMessage = (payment: Payment): PaymentSessionMessage => ({
+  provider: payment.provider,
+  paymentId: payment.id,
+  clientSecret: payment.clientSecret,
+  payUrl: payment.payUrl,
+});
+
+export const toRefundMessage = (refund: Refund): RefundMessage => ({
+  id: refund.id,
+  paymentId: refund.paymentId,
+  amount: money(refund.amountMinor, refund.currency),
+  reason: reasonToProto[refund.reason],
+  status:
+    refund.status === 'SUCCEEDED'
+      ? RefundStatusMessage.REFUND_STATUS_SUCCEEDED
+      : RefundStatusMessage.REFUND_STATUS_PENDING,
+  ticketCodes: [...refund.ticketCodes],
+  createdAt: refund.createdAt,
+  refundedAt: refund.refundedAt ?? undefined,
+});

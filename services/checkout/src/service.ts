@@ -21,23 +21,30 @@ import {
 } from '@ticket/platform';
 import type { Catalog, CheckoutContext, SeatLedger } from './app/context.ts';
 import { checkOverdueOrders } from './app/expire-orders.ts';
+import { processDueRefunds } from './app/refunds.ts';
 import { createBookingLedger } from './clients/booking-ledger.ts';
 import { createEventCatalog } from './clients/event-catalog.ts';
 import type { CheckoutConfig } from './config.ts';
 import { createBookingsExpiredConsumer } from './consumers/bookings-expired.ts';
 import { outbox } from './db/schema.ts';
 import { checkoutAccess, checkoutService } from './grpc/checkout-service.ts';
+import { startWebhookServer } from './http/webhook-server.ts';
+import { createPaymentProvider } from './payments/index.ts';
+import type { PaymentProvider } from './payments/provider.ts';
 
 export const CHECKOUT_SCHEMA = 'checkout';
 export const CHECKOUT_MIGRATIONS = join(import.meta.dirname, 'db/migrations');
 
-export type RunningCheckoutService = RunningService<CheckoutContext>;
+/** The running service, and the port its payment webhooks listen on (PAYMENT_WEBHOOK_PORT=0 picks a free one). */
+export type RunningCheckoutService = RunningService<CheckoutContext> & { webhookPort: number };
 
 export interface CheckoutDependencies {
   /** Replaces the event service client (tests); by default a gRPC client of EVENT_ADDR. */
   catalog?: Catalog;
   /** Replaces the booking service client (tests); by default a gRPC client of BOOKING_ADDR. */
   seats?: SeatLedger;
+  /** Replaces the payment provider PAYMENT_PROVIDER names (tests). */
+  payments?: PaymentProvider;
 }
 
 /**
@@ -80,7 +87,16 @@ export async function startCheckoutService(
     { topic: config.BOOKING_EVENTS_DLQ_TOPIC, partitions: 1 },
   ];
   const { producer, relay } = createOutboxPublisher({ kafka, db, table: outbox, topics, logger });
-  const context: CheckoutContext = { db, config, logger, catalog, seats, eventsCommitted: () => relay.wake() };
+  const payments = dependencies.payments ?? createPaymentProvider(config);
+  const context: CheckoutContext = {
+    db,
+    config,
+    logger,
+    catalog,
+    seats,
+    payments,
+    eventsCommitted: () => relay.wake(),
+  };
 
   const server = createGrpcServer<AuthContext>({
     logger,
@@ -89,6 +105,7 @@ export async function startCheckoutService(
   });
   server.add(CheckoutServiceDefinition, checkoutService(context));
   const port = await server.listen(config.GRPC_HOST, config.GRPC_PORT);
+  const webhooks = await startWebhookServer(context, config.PAYMENT_WEBHOOK_HOST, config.PAYMENT_WEBHOOK_PORT, logger);
   relay.start();
   const consumer = startConsumerInBackground({
     kafka,
@@ -108,11 +125,19 @@ export async function startCheckoutService(
     async () => ({ ...(await checkOverdueOrders(context)) }),
     logger,
   );
-  logger.info({ port }, 'checkout service listening');
+  const refundRetry = scheduleJob(
+    'retry-refunds',
+    config.REFUND_RETRY_SCHEDULE,
+    async () => ({ ...(await processDueRefunds(context, config.REFUND_RETRY_BATCH_SIZE)) }),
+    logger,
+  );
+  logger.info({ port, webhookPort: webhooks.port }, 'checkout service listening');
 
   const closers: Closer[] = [
     { name: 'grpc server', close: () => server.shutdown() },
+    { name: 'payment webhooks', close: () => webhooks.close() },
     { name: 'overdue order check', close: () => overdueCheck.destroy() },
+    { name: 'refund retries', close: () => refundRetry.destroy() },
     { name: 'bookings-expired consumer', close: () => consumer.stop() },
     { name: 'outbox relay', close: () => relay.stop() },
     { name: 'kafka producer', close: () => producer.disconnect() },
@@ -124,5 +149,5 @@ export async function startCheckoutService(
     },
     { name: 'database', close: () => closeDatabase(db) },
   ];
-  return runningService(port, context, closers, logger);
+  return { ...runningService(port, context, closers, logger), webhookPort: webhooks.port };
 }

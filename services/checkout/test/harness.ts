@@ -1,4 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { loadBookingConfig } from '@ticket/booking/config';
 import {
   BOOKING_MIGRATIONS,
@@ -13,6 +16,13 @@ import { type Event, EventServiceDefinition } from '@ticket/contracts/v1/event/e
 import { loadEventConfig } from '@ticket/event/config';
 import { EVENT_MIGRATIONS, EVENT_SCHEMA, type RunningEventService, startEventService } from '@ticket/event/service';
 import {
+  createSandboxClient,
+  loadPaymentSandboxConfig,
+  type RunningPaymentSandbox,
+  type SandboxClient,
+  startPaymentSandbox,
+} from '@ticket/payment-sandbox';
+import {
   createKafka,
   createLogger,
   createServiceClient,
@@ -23,6 +33,7 @@ import {
 } from '@ticket/platform';
 import {
   createServiceTestDatabase,
+  freePort,
   readMessages,
   type ServiceTestDatabase,
   testCallers,
@@ -47,6 +58,19 @@ export interface HarnessOptions {
   booking?: Record<string, string>;
   /** Kafka for all three services; the test run's broker by default. */
   brokers?: string[];
+}
+
+/** The sandbox PSP the harness runs for checkout, with the merchant's client and keys. */
+export interface HarnessPsp {
+  sandbox: RunningPaymentSandbox;
+  /** The merchant's API client (pay, refund, redeliver, outage switch). */
+  client: SandboxClient;
+  apiKey: string;
+  webhookSecret: string;
+  /** Checkout's webhook endpoint, where the sandbox delivers. */
+  webhookUrl: string;
+  /** Starts the sandbox again on the same port and state after `sandbox.stop()`. */
+  restart(): Promise<void>;
 }
 
 export interface TicketTypeSpec {
@@ -75,12 +99,16 @@ export interface CheckoutHarness {
   checkoutClients: ServiceClient<typeof CheckoutServiceDefinition>['client'][];
   bookings: ServiceClient<typeof BookingServiceDefinition>['client'];
   events: ServiceClient<typeof EventServiceDefinition>['client'];
+  psp: HarnessPsp;
   /** Call options authenticating as `userId` with `roles` (none: a buyer), a signed Bearer JWT. */
   as(userId: string, roles?: readonly Role[]): Promise<{ metadata: Metadata }>;
   /** Call options of the box office: an admin, who may act for any user (MarkOrderAsPaid is theirs). */
   asAdmin(): Promise<{ metadata: Metadata }>;
-  /** A new event with these ticket types, through the real event service (which creates their stocks in booking). */
-  createEvent(ticketTypes: readonly TicketTypeSpec[]): Promise<Event>;
+  /**
+   * A new event with these ticket types, through the real event service (which creates their stocks in booking),
+   * created by the user `organizer`; `refundableUntil` lets buyers refund until then.
+   */
+  createEvent(ticketTypes: readonly TicketTypeSpec[], options?: { refundableUntil?: Date }): Promise<Event>;
   /** Another checkout replica on the same database and topics. */
   addCheckoutReplica(): Promise<ServiceClient<typeof CheckoutServiceDefinition>['client']>;
   /** The order events on the order topic, decoded, once `count` have arrived. */
@@ -134,8 +162,18 @@ export async function startCheckoutHarness(options: HarnessOptions = {}): Promis
     logger,
   );
 
+  const psp = await startHarnessPsp(await freePort());
+
   const checkoutConfig = loadCheckoutConfig({
     ...common,
+    PAYMENT_PROVIDER: 'sandbox',
+    PAYMENT_SANDBOX_URL: psp.sandbox.url,
+    PAYMENT_SANDBOX_API_KEY: psp.apiKey,
+    PAYMENT_SANDBOX_WEBHOOK_SECRET: psp.webhookSecret,
+    PAYMENT_WEBHOOK_HOST: '127.0.0.1',
+    PAYMENT_WEBHOOK_PORT: new URL(psp.webhookUrl).port,
+    // Retried when a test says so, or at once after a failure (the job's own schedule is for production).
+    REFUND_RETRY_SCHEDULE: '0 0 3 * * *',
     DATABASE_URL: database.roleUrl(CHECKOUT_SCHEMA),
     DATABASE_POOL_SIZE: '10',
     EVENT_ADDR: `127.0.0.1:${event.port}`,
@@ -157,7 +195,9 @@ export async function startCheckoutHarness(options: HarnessOptions = {}): Promis
   const closers: Array<() => void> = [];
   const checkoutClients: CheckoutHarness['checkoutClients'] = [];
   async function addCheckoutReplica() {
-    const service = await startCheckoutService(checkoutConfig, logger);
+    // The first replica receives the webhooks; the others listen on any free port.
+    const config = checkouts.length === 0 ? checkoutConfig : { ...checkoutConfig, PAYMENT_WEBHOOK_PORT: 0 };
+    const service = await startCheckoutService(config, logger);
     checkouts.push(service);
     const { client, close } = createServiceClient(CheckoutServiceDefinition, `127.0.0.1:${service.port}`, {
       deadlineMs: 30_000,
@@ -211,10 +251,11 @@ export async function startCheckoutHarness(options: HarnessOptions = {}): Promis
     checkoutClients,
     bookings: bookingClient.client,
     events: eventClient.client,
+    psp,
     addCheckoutReplica,
     as,
     asAdmin: () => as('box-office', [Role.admin]),
-    async createEvent(ticketTypes) {
+    async createEvent(ticketTypes, { refundableUntil } = {}) {
       const startsAt = new Date(Date.now() + 86_400_000);
       const { event: created } = await eventClient.client.createEvent(
         {
@@ -228,6 +269,7 @@ export async function startCheckoutHarness(options: HarnessOptions = {}): Promis
             price: { amountMinor: spec.priceMinor, currency: spec.currency ?? 'EUR' },
             seats: spec.seats,
           })),
+          refundableUntil,
         },
         await as('organizer', [Role.organizer]),
       );
@@ -243,12 +285,45 @@ export async function startCheckoutHarness(options: HarnessOptions = {}): Promis
     async close() {
       for (const close of closers) close();
       for (const service of checkouts) await service.stop();
+      await psp.sandbox.stop();
+      await rm(dirname(psp.sandbox.stateFile), { recursive: true, force: true });
       await event.stop();
       await booking.stop();
       await sql.end();
       await database.drop();
     },
   };
+}
+
+/** A sandbox PSP in-process, its state in a fresh folder, delivering webhooks to checkout's `webhookPort`. */
+async function startHarnessPsp(webhookPort: number): Promise<HarnessPsp> {
+  const apiKey = randomBytes(24).toString('hex');
+  const webhookSecret = randomBytes(24).toString('hex');
+  const webhookUrl = `http://127.0.0.1:${webhookPort}/webhooks/sandbox`;
+  const stateDir = await mkdtemp(join(tmpdir(), 'checkout-psp-'));
+  const config = (port: number) =>
+    loadPaymentSandboxConfig({
+      PAYMENT_SANDBOX_PORT: String(port),
+      PAYMENT_SANDBOX_STATE_FILE: join(stateDir, 'state.json'),
+      PAYMENT_SANDBOX_API_KEY: apiKey,
+      PAYMENT_SANDBOX_WEBHOOK_SECRET: webhookSecret,
+      PAYMENT_SANDBOX_WEBHOOK_URL: webhookUrl,
+      PAYMENT_SANDBOX_WEBHOOK_BACKOFF_MS: '50',
+      PAYMENT_SANDBOX_WEBHOOK_BACKOFF_MAX_MS: '1000',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    });
+  const sandbox = await startPaymentSandbox(config(0), { logger });
+  const psp: HarnessPsp = {
+    sandbox,
+    client: createSandboxClient({ baseUrl: sandbox.url, apiKey }),
+    apiKey,
+    webhookSecret,
+    webhookUrl,
+    async restart() {
+      psp.sandbox = await startPaymentSandbox(config(psp.sandbox.port), { logger });
+    },
+  };
+  return psp;
 }
 
 /**
@@ -268,17 +343,23 @@ async function untilTopicExists<T>(read: () => Promise<T>, timeoutMs = 20_000): 
   }
 }
 
-/** The stock row of a ticket type and what its live and sold bookings add up to: the two must always agree. */
+/**
+ * The stock row of a ticket type and what its bookings add up to: live holds plus sold seats not returned by a
+ * refund must always equal seats_booked.
+ */
 export async function stockLedger(sql: postgres.Sql, ticketTypeId: string) {
-  const [row] = await sql<{ seats_total: number; seats_booked: number; held: number; sold: number }[]>`
+  const [row] = await sql<
+    { seats_total: number; seats_booked: number; held: number; sold: number; returned: number }[]
+  >`
     select s.seats_total, s.seats_booked,
       coalesce((select sum(b.seats) from booking.bookings b where b.stock_id = s.id and b.status = 'HELD'), 0)::int
         as held,
-      coalesce((select sum(b.seats) from booking.bookings b where b.stock_id = s.id and b.status = 'SOLD'), 0)::int
-        as sold
+      coalesce((select sum(b.seats - b.seats_returned) from booking.bookings b
+                where b.stock_id = s.id and b.status = 'SOLD'), 0)::int as sold,
+      coalesce((select sum(b.seats_returned) from booking.bookings b where b.stock_id = s.id), 0)::int as returned
     from booking.stocks s where s.ticket_type_id = ${ticketTypeId}`;
   if (!row) throw new Error(`no stock for ticket type ${ticketTypeId}`);
-  return { total: row.seats_total, booked: row.seats_booked, held: row.held, sold: row.sold };
+  return { total: row.seats_total, booked: row.seats_booked, held: row.held, sold: row.sold, returned: row.returned };
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -79,7 +79,7 @@ describe('races', () => {
     expect(counts).toEqual({ PAID: 50, RESOURCE_EXHAUSTED: 150 });
 
     const ledger = await stockLedger(h.sql, ticketTypeId);
-    expect(ledger).toEqual({ total: 50, booked: 50, held: 0, sold: 50 });
+    expect(ledger).toEqual({ total: 50, booked: 50, held: 0, sold: 50, returned: 0 });
     const paidIds = results.filter((r) => r.result === 'PAID').map((r) => r.orderId!);
     for (const state of await statesOf(paidIds)) {
       expect(state).toMatchObject({ status: 'PAID', bookings: ['SOLD'] });
@@ -181,7 +181,13 @@ describe('races', () => {
       }
       for (const answer of [payA, cancel, payB]) expect(['OK', 'FAILED_PRECONDITION', 'skipped']).toContain(answer);
     });
-    expect(await stockLedger(h.sql, ticketTypeId)).toEqual({ total: 200, booked: paid * 2, held: 0, sold: paid * 2 });
+    expect(await stockLedger(h.sql, ticketTypeId)).toEqual({
+      total: 200,
+      booked: paid * 2,
+      held: 0,
+      sold: paid * 2,
+      returned: 0,
+    });
     const outcomes = Object.groupBy([...states.values()], (state) => state.status);
     // The race was real: payment and cancellation each won some orders.
     expect(outcomes.PAID?.length ?? 0).toBeGreaterThan(0);

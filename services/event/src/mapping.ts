@@ -36,4 +36,6 @@ export const toEventMessage = (event: Event, caller: Caller): EventMessage => ({
   ticketTypes: event.ticketTypes.map(toTicketTypeMessage),
   createdAt: event.createdAt,
   organizerId: canManageEvent(caller, event) ? (event.organizerId ?? '') : '',
+  // Public, unlike the organizer: buyers need it to know whether they may refund.
+  refundableUntil: event.refundableUntil,
 });

@@ -204,6 +204,8 @@ describe('CreateEvent validation', () => {
     ['missing ends_at', { endsAt: undefined }, 'ends_at'],
     ['ends_at before starts_at', { endsAt: new Date('2031-06-01T18:00:00Z') }, 'ends_at'],
     ['ends_at equal to starts_at', { endsAt: valid.startsAt }, 'ends_at'],
+    ['refundable_until after ends_at', { refundableUntil: new Date('2031-06-01T23:00:00.001Z') }, 'refundable_until'],
+    ['refundable_until out of range', { refundableUntil: new Date('0000-12-31T00:00:00Z') }, 'refundable_until'],
     ['no ticket types', { ticketTypes: [] }, 'ticket_types'],
     ['empty ticket type name', withTicket(1, { name: '' }), 'ticket_types[1].name'],
     ['zero seats', withTicket(1, { seats: 0 }), 'ticket_types[1].seats'],

@@ -101,6 +101,37 @@ describe('CreateEvent', () => {
     await expectConsistent(harness);
   });
 
+  it('stores the refund window and shows it to everyone; none given: none, and buyers may not refund', async () => {
+    // The last moment of the event is still in the window.
+    const request = eventRequest({ refundableUntil: new Date('2031-06-01T23:00:00Z') });
+    const { event: created } = await client().createEvent(request);
+    expect(created!.refundableUntil).toEqual(request.refundableUntil);
+    // Public: an anonymous reader, who never sees the organizer, sees the window.
+    const { event: read } = await harness.anonymous.getEvent({ eventId: created!.id });
+    expect(read).toMatchObject({ organizerId: '', refundableUntil: request.refundableUntil });
+    const listed = await harness.anonymous.listEvents({ pageSize: 100, pageToken: '', locationId: undefined });
+    expect(listed.events.find((event) => event.id === created!.id)?.refundableUntil).toEqual(request.refundableUntil);
+
+    const { event: withoutWindow } = await client().createEvent(eventRequest());
+    expect(withoutWindow!.refundableUntil).toBeUndefined();
+    expect((await client().getEvent({ eventId: withoutWindow!.id })).event!.refundableUntil).toBeUndefined();
+  });
+
+  it('takes the refund window as one of the arguments a retry must repeat', async () => {
+    const request = eventRequest({ refundableUntil: new Date('2031-05-31T12:00:00Z') });
+    const first = await client().createEvent(request);
+    expect(await client().createEvent(request)).toEqual(first);
+    for (const refundableUntil of [new Date('2031-05-31T12:00:01Z'), undefined]) {
+      expect(await statusOf(client().createEvent({ ...request, refundableUntil }))).toBe('ALREADY_EXISTS');
+    }
+    const withoutWindow = eventRequest();
+    await client().createEvent(withoutWindow);
+    expect(await statusOf(client().createEvent({ ...withoutWindow, refundableUntil: withoutWindow.endsAt }))).toBe(
+      'ALREADY_EXISTS',
+    );
+    expect(await eventRowsWithKey(request.idempotencyKey)).toHaveLength(1);
+  });
+
   it('creates one event for 10 concurrent calls with the same key', async () => {
     const request = eventRequest();
     const answers = await Promise.all(Array.from({ length: 10 }, () => client().createEvent(request)));

@@ -158,6 +158,7 @@ export function eventRequest(overrides: Partial<CreateEventRequest> = {}): Creat
     startsAt: new Date('2031-06-01T19:00:00Z'),
     endsAt: new Date('2031-06-01T23:00:00Z'),
     locationId: undefined,
+    refundableUntil: undefined,
     ticketTypes: [
       { name: 'Standing', price: { amountMinor: 4_500, currency: 'EUR' }, seats: 200 },
       { name: 'VIP', price: { amountMinor: 12_000, currency: 'EUR' }, seats: 20 },

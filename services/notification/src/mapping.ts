@@ -1,3 +1,8 @@
+import {
+  OrderStatus as OrderStatusMessage,
+  type Refund as RefundMessage,
+  RefundReason as RefundReasonMessage,
+} from '@ticket/contracts/v1/checkout/checkout_service';
 import { type OrderEvent, OrderEventType } from '@ticket/contracts/v1/checkout/order_events';
 import {
   Channel as ChannelMessage,
@@ -6,7 +11,13 @@ import {
   type Notification as NotificationMessage,
 } from '@ticket/contracts/v1/notification/notification_service';
 import type { Channel, DeliveryStatus, Notification, NotificationKind } from './domain/notification.ts';
-import type { OrderChange } from './domain/order-change.ts';
+import {
+  type OrderChange,
+  type OrderStatus,
+  REFUND_KINDS,
+  type Refund,
+  type RefundReason,
+} from './domain/order-change.ts';
 
 // Contract ↔ domain: the Kafka payload in, the gRPC message out.
 
@@ -16,6 +27,25 @@ const kindOfEventType: Partial<Record<OrderEventType, NotificationKind>> = {
   [OrderEventType.ORDER_EVENT_TYPE_CANCELLED]: 'CANCELLED',
   [OrderEventType.ORDER_EVENT_TYPE_EXPIRED]: 'EXPIRED',
   [OrderEventType.ORDER_EVENT_TYPE_FAILED]: 'FAILED',
+  [OrderEventType.ORDER_EVENT_TYPE_PAYMENT_FAILED]: 'PAYMENT_FAILED',
+  [OrderEventType.ORDER_EVENT_TYPE_REFUNDED]: 'REFUNDED',
+  [OrderEventType.ORDER_EVENT_TYPE_LATE_PAYMENT_REFUNDED]: 'LATE_PAYMENT_REFUNDED',
+};
+
+const statusOfMessage: Partial<Record<OrderStatusMessage, OrderStatus>> = {
+  [OrderStatusMessage.ORDER_STATUS_CREATED]: 'CREATED',
+  [OrderStatusMessage.ORDER_STATUS_PAID]: 'PAID',
+  [OrderStatusMessage.ORDER_STATUS_CANCELLED]: 'CANCELLED',
+  [OrderStatusMessage.ORDER_STATUS_EXPIRED]: 'EXPIRED',
+  [OrderStatusMessage.ORDER_STATUS_FAILED]: 'FAILED',
+  [OrderStatusMessage.ORDER_STATUS_REFUNDED]: 'REFUNDED',
+  [OrderStatusMessage.ORDER_STATUS_PARTIALLY_REFUNDED]: 'PARTIALLY_REFUNDED',
+};
+
+const reasonOfMessage: Partial<Record<RefundReasonMessage, RefundReason>> = {
+  [RefundReasonMessage.REFUND_REASON_REQUESTED]: 'REQUESTED',
+  [RefundReasonMessage.REFUND_REASON_LATE_PAYMENT]: 'LATE_PAYMENT',
+  [RefundReasonMessage.REFUND_REASON_DUPLICATE_PAYMENT]: 'DUPLICATE_PAYMENT',
 };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -30,7 +60,8 @@ export class UnusableEventError extends Error {
 
 /**
  * The order change an OrderEvent announces. `eventId` is the event-id header the consumer deduplicates on. Throws
- * UnusableEventError for an event no notification can come from (unknown type, no order, no order or user id).
+ * UnusableEventError for an event no notification can come from (unknown type, no order, no order or user id, a
+ * refund event that names no refund).
  */
 export function toOrderChange(eventId: string, event: OrderEvent): OrderChange {
   const kind = kindOfEventType[event.eventType];
@@ -39,6 +70,7 @@ export function toOrderChange(eventId: string, event: OrderEvent): OrderChange {
   if (order === undefined) throw new UnusableEventError('order event without an order');
   if (!UUID.test(order.id)) throw new UnusableEventError('order event whose order.id is not a UUID');
   if (order.userId.trim() === '') throw new UnusableEventError('order event without order.user_id');
+  const refund = REFUND_KINDS.has(kind) ? toRefund(event.refund) : null;
   return {
     eventId,
     kind,
@@ -46,6 +78,7 @@ export function toOrderChange(eventId: string, event: OrderEvent): OrderChange {
     orderId: order.id.toLowerCase(),
     userId: order.userId,
     email: order.email,
+    status: statusOfMessage[order.status] ?? 'UNKNOWN',
     lines: order.items.map((item) => ({
       ticketTypeId: item.ticketTypeId,
       ticketTypeName: item.ticketTypeName,
@@ -56,9 +89,32 @@ export function toOrderChange(eventId: string, event: OrderEvent): OrderChange {
     expiresAt: order.expiresAt ?? null,
     paidAt: order.paidAt ?? null,
     paymentReference: order.paymentReference,
-    tickets: order.tickets.map((ticket) => ({ code: ticket.code, ticketTypeId: ticket.ticketTypeId })),
+    payUrl: order.payment?.payUrl ?? '',
+    tickets: order.tickets.map((ticket) => ({
+      code: ticket.code,
+      ticketTypeId: ticket.ticketTypeId,
+      voided: ticket.voided,
+    })),
     failureReason: order.failureReason,
     refundPaymentReference: event.refundPaymentReference,
+    refund,
+  };
+}
+
+/**
+ * The refund a refund event names. Without its id the change cannot be told apart from the order's other refunds,
+ * and without its amount the email could not say how much came back: such an event is unusable.
+ */
+function toRefund(message: RefundMessage | undefined): Refund {
+  if (message === undefined || message.id.trim() === '') throw new UnusableEventError('refund event without a refund');
+  if (message.amount === undefined) throw new UnusableEventError('refund event without refund.amount');
+  return {
+    id: message.id,
+    paymentId: message.paymentId,
+    amount: message.amount,
+    reason: reasonOfMessage[message.reason] ?? 'UNSPECIFIED',
+    ticketCodes: message.ticketCodes,
+    refundedAt: message.refundedAt ?? null,
   };
 }
 
@@ -68,6 +124,9 @@ const kindToProto: Record<NotificationKind, NotificationKindMessage> = {
   CANCELLED: NotificationKindMessage.NOTIFICATION_KIND_ORDER_CANCELLED,
   EXPIRED: NotificationKindMessage.NOTIFICATION_KIND_ORDER_EXPIRED,
   FAILED: NotificationKindMessage.NOTIFICATION_KIND_ORDER_FAILED,
+  PAYMENT_FAILED: NotificationKindMessage.NOTIFICATION_KIND_ORDER_PAYMENT_FAILED,
+  REFUNDED: NotificationKindMessage.NOTIFICATION_KIND_ORDER_REFUNDED,
+  LATE_PAYMENT_REFUNDED: NotificationKindMessage.NOTIFICATION_KIND_LATE_PAYMENT_REFUNDED,
 };
 
 const channelToProto: Record<Channel, ChannelMessage> = {

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EventTypeHeader } from '@ticket/contracts/topology';
-import { OrderStatus } from '@ticket/contracts/v1/checkout/checkout_service';
+import { OrderStatus, type Refund, RefundReason, RefundStatus } from '@ticket/contracts/v1/checkout/checkout_service';
 import { OrderEvent, OrderEventType } from '@ticket/contracts/v1/checkout/order_events';
 import {
   type ListNotificationsRequest,
@@ -38,7 +38,15 @@ import { type SmtpSink, startSmtpSink } from './smtp-sink.ts';
 
 export const logger = createLogger({ name: 'notification-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
-export type Kind = 'CREATED' | 'PAID' | 'CANCELLED' | 'EXPIRED' | 'FAILED';
+export type Kind =
+  | 'CREATED'
+  | 'PAID'
+  | 'CANCELLED'
+  | 'EXPIRED'
+  | 'FAILED'
+  | 'PAYMENT_FAILED'
+  | 'REFUNDED'
+  | 'LATE_PAYMENT_REFUNDED';
 
 export interface HarnessOptions {
   /** Configuration overrides (e.g. NOTIFICATION_CHANNEL=log). */
@@ -189,6 +197,9 @@ const EVENT_TYPE_HEADER: Partial<Record<OrderEventType, string>> = {
   [OrderEventType.ORDER_EVENT_TYPE_CANCELLED]: EventTypeHeader.orderCancelled,
   [OrderEventType.ORDER_EVENT_TYPE_EXPIRED]: EventTypeHeader.orderExpired,
   [OrderEventType.ORDER_EVENT_TYPE_FAILED]: EventTypeHeader.orderFailed,
+  [OrderEventType.ORDER_EVENT_TYPE_PAYMENT_FAILED]: EventTypeHeader.orderPaymentFailed,
+  [OrderEventType.ORDER_EVENT_TYPE_REFUNDED]: EventTypeHeader.orderRefunded,
+  [OrderEventType.ORDER_EVENT_TYPE_LATE_PAYMENT_REFUNDED]: EventTypeHeader.latePaymentRefunded,
 };
 
 const EVENT_TYPE: Record<Kind, OrderEventType> = {
@@ -197,6 +208,9 @@ const EVENT_TYPE: Record<Kind, OrderEventType> = {
   CANCELLED: OrderEventType.ORDER_EVENT_TYPE_CANCELLED,
   EXPIRED: OrderEventType.ORDER_EVENT_TYPE_EXPIRED,
   FAILED: OrderEventType.ORDER_EVENT_TYPE_FAILED,
+  PAYMENT_FAILED: OrderEventType.ORDER_EVENT_TYPE_PAYMENT_FAILED,
+  REFUNDED: OrderEventType.ORDER_EVENT_TYPE_REFUNDED,
+  LATE_PAYMENT_REFUNDED: OrderEventType.ORDER_EVENT_TYPE_LATE_PAYMENT_REFUNDED,
 };
 
 const ORDER_STATUS: Record<Kind, OrderStatus> = {
@@ -205,7 +219,15 @@ const ORDER_STATUS: Record<Kind, OrderStatus> = {
   CANCELLED: OrderStatus.ORDER_STATUS_CANCELLED,
   EXPIRED: OrderStatus.ORDER_STATUS_EXPIRED,
   FAILED: OrderStatus.ORDER_STATUS_FAILED,
+  // A declined attempt leaves the order payable; a refund of some tickets leaves the others valid; a late payment
+  // most often meets an expired order. `status` overrides these.
+  PAYMENT_FAILED: OrderStatus.ORDER_STATUS_CREATED,
+  REFUNDED: OrderStatus.ORDER_STATUS_PARTIALLY_REFUNDED,
+  LATE_PAYMENT_REFUNDED: OrderStatus.ORDER_STATUS_EXPIRED,
 };
+
+/** Kinds whose order was paid and holds ticket codes. */
+const HAS_TICKETS: ReadonlySet<Kind> = new Set(['PAID', 'REFUNDED']);
 
 export interface TestOrder {
   id: string;
@@ -227,22 +249,47 @@ export interface EventOptions {
   refundPaymentReference?: string;
   failureReason?: string;
   ticketCodes?: string[];
+  /** Codes among ticketCodes that are voided (refunded). */
+  voidedCodes?: string[];
+  /** The order status, when not the kind's usual one. */
+  status?: OrderStatus;
+  /** order.payment.pay_url; with one, the order has a payment session. */
+  payUrl?: string;
+  /** The refund a REFUNDED or LATE_PAYMENT_REFUNDED event names. */
+  refund?: Partial<Refund>;
+}
+
+/** A refund as checkout names it in an event: €12.50 back, confirmed by the provider. */
+export function refundOf(overrides: Partial<Refund> = {}): Partial<Refund> {
+  return {
+    id: randomUUID(),
+    paymentId: 'sandbox_pay_1',
+    amount: { amountMinor: 1250, currency: 'EUR' },
+    reason: RefundReason.REFUND_REASON_REQUESTED,
+    status: RefundStatus.REFUND_STATUS_SUCCEEDED,
+    ticketCodes: [],
+    createdAt: new Date('2026-11-24T09:00:00Z'),
+    refundedAt: new Date('2026-11-24T09:01:00Z'),
+    ...overrides,
+  };
 }
 
 /** The OrderEvent checkout would publish for `kind`: 2 × €12.50 "Standing", held until 15 minutes after creation. */
 export function orderEvent(order: TestOrder, kind: Kind, options: EventOptions = {}): OrderEvent {
   const createdAt = new Date('2026-11-23T10:00:00Z');
-  const paid = kind === 'PAID';
+  const paid = HAS_TICKETS.has(kind);
+  const voided = new Set(options.voidedCodes ?? []);
   return OrderEvent.fromPartial({
     eventId: options.eventId ?? randomUUID(),
     eventType: EVENT_TYPE[kind],
     occurredAt: new Date(),
     refundPaymentReference: options.refundPaymentReference ?? '',
+    refund: options.refund,
     order: {
       id: order.id,
       userId: order.userId,
       email: order.email,
-      status: ORDER_STATUS[kind],
+      status: options.status ?? ORDER_STATUS[kind],
       items: [
         {
           eventId: randomUUID(),
@@ -263,9 +310,15 @@ export function orderEvent(order: TestOrder, kind: Kind, options: EventOptions =
             code,
             eventId: randomUUID(),
             ticketTypeId: order.ticketTypeId,
+            voided: voided.has(code),
           }))
         : [],
       failureReason: options.failureReason ?? '',
+      payment:
+        options.payUrl === undefined
+          ? undefined
+          : { provider: 'sandbox', paymentId: 'sandbox_pay_1', clientSecret: '', payUrl: options.payUrl },
+      refunds: options.refund ? [options.refund] : [],
     },
   });
 }

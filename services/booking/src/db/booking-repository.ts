@@ -16,6 +16,7 @@ const bookingWithStockKey = {
   idempotencyKey: bookings.idempotencyKey,
   createdAt: bookings.createdAt,
   expiresAt: bookings.expiresAt,
+  seatsReturned: bookings.seatsReturned,
 };
 
 function selectBookings(db: Executor) {
@@ -89,6 +90,7 @@ export async function insertHolds(
     idempotencyKey: row.idempotency_key,
     createdAt: new Date(row.created_at),
     expiresAt: new Date(row.expires_at),
+    seatsReturned: 0,
   }));
 }
 
@@ -189,6 +191,19 @@ export async function listOrderBookings(
   return selectBookings(db)
     .where(and(eq(bookings.orderId, orderId), inArray(bookings.status, [...statuses])))
     .orderBy(asc(bookings.createdAt), asc(bookings.id));
+}
+
+/**
+ * Adds returned seats to sold bookings, all in one statement. The CHECK constraints refuse more than a booking
+ * sold, or a booking that is not SOLD, whatever the caller computed.
+ */
+export async function addReturnedSeats(tx: Executor, perBooking: ReadonlyMap<string, number>): Promise<void> {
+  if (perBooking.size === 0) return;
+  const returned = JSON.stringify([...perBooking].map(([id, seats]) => ({ id, seats })));
+  await tx.execute(sql`
+    update ${bookings} set seats_returned = ${bookings.seatsReturned} + r.seats
+    from jsonb_to_recordset(${returned}::jsonb) as r(id uuid, seats int)
+    where ${bookings.id} = r.id`);
 }
 
 /** Seats of the ended holds, per stock: what goes back into stock. */

@@ -28,6 +28,7 @@ describe('unpayableReason', () => {
     idempotencyKey: 'k',
     createdAt: new Date(0),
     expiresAt: new Date(60_000),
+    seatsReturned: 0,
     lapsed: false,
     ...overrides,
   });

@@ -28,6 +28,8 @@ export interface Booking {
   idempotencyKey: string;
   createdAt: Date;
   expiresAt: Date;
+  /** Of a SOLD booking: seats a refund put back on sale (0 <= seatsReturned <= seats); 0 otherwise. */
+  seatsReturned: number;
 }
 
 export interface HoldRequest extends StockKey {

@@ -4,8 +4,8 @@ import { access, accessPolicy } from '@ticket/platform';
 /**
  * Booking is internal: every RPC is for the other services only, each for the one whose job it is, so a leaked
  * token of one service cannot do the other's work. Event creates and deletes the stock of its ticket types;
- * checkout holds, sells and releases seats for its orders and reads their holds (which name buyers). Users'
- * tokens, even an admin's, are refused: no user has any business here.
+ * checkout holds, sells and releases seats for its orders, puts sold seats back on sale when it refunds them, and
+ * reads their holds (which name buyers). Users' tokens, even an admin's, are refused: no user has any business here.
  */
 export const bookingAccessPolicy = accessPolicy(BookingServiceDefinition, {
   createStock: access.services('event'),
@@ -17,4 +17,5 @@ export const bookingAccessPolicy = accessPolicy(BookingServiceDefinition, {
   getBookings: access.services('checkout'),
   expireBookings: access.services('checkout'),
   deleteOrderBookings: access.services('checkout'),
+  returnSoldSeats: access.services('checkout'),
 });

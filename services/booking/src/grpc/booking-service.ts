@@ -3,6 +3,7 @@ import { parseRequest } from '@ticket/platform';
 import type { BookingContext } from '../app/context.ts';
 import type { HoldBatcher } from '../app/create-booking.ts';
 import { getBookings, releaseBookings, sellOrderBookings } from '../app/order-bookings.ts';
+import { returnSoldSeats } from '../app/return-sold-seats.ts';
 import { createStock, deleteStock, getStock, getStocks } from '../app/stocks.ts';
 import { toBookingMessage, toStockMessage } from '../mapping.ts';
 import {
@@ -12,6 +13,7 @@ import {
   getBookingsRequest,
   getStocksRequest,
   orderRequest,
+  returnSoldSeatsRequest,
   stockKeyRequest,
 } from './requests.ts';
 
@@ -51,6 +53,10 @@ export function bookingService(context: BookingContext, holds: HoldBatcher): Boo
     async deleteOrderBookings(request) {
       const { orderId } = parseRequest(orderRequest, request);
       return { bookings: (await sellOrderBookings(context, orderId)).map(toBookingMessage) };
+    },
+    async returnSoldSeats(request) {
+      const command = parseRequest(returnSoldSeatsRequest, request);
+      return { bookings: (await returnSoldSeats(context, command)).map(toBookingMessage) };
     },
   };
 }

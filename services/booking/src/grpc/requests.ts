@@ -6,6 +6,8 @@ import { z } from 'zod';
 /** Most seats one hold may take; a larger ask is a client bug, not a sale. */
 export const MAX_SEATS_PER_HOLD = 10_000;
 const MAX_BOOKING_IDS = 1_000;
+/** Ticket types one seat return may name; a refund names those of one order. */
+const MAX_SEAT_RETURNS = 1_000;
 
 const stockKey = { eventId: field.uuid(), ticketTypeId: field.uuid() };
 
@@ -34,3 +36,28 @@ export const expireBookingsRequest = z.object({
 });
 
 export const orderRequest = z.object({ orderId: field.uuid() });
+
+const seatReturn = z.object({
+  ...stockKey,
+  // No booking holds more than one hold's worth of seats, so no return can be larger.
+  seats: field.positiveInt32().max(MAX_SEATS_PER_HOLD, { error: `must be at most ${MAX_SEATS_PER_HOLD}` }),
+});
+
+export const returnSoldSeatsRequest = z.object({
+  orderId: field.uuid(),
+  idempotencyKey: field.idempotencyKey(),
+  seats: z
+    .array(seatReturn)
+    .min(1, { error: 'must name at least one ticket type' })
+    .max(MAX_SEAT_RETURNS, { error: `must name at most ${MAX_SEAT_RETURNS} ticket types` })
+    .superRefine((entries, context) => {
+      // One entry per ticket type: two would make "how many seats of it" ambiguous to the fingerprint and to readers.
+      const firstByStock = new Map<string, number>();
+      entries.forEach((entry, index) => {
+        const stock = `${entry.eventId}/${entry.ticketTypeId}`;
+        const first = firstByStock.get(stock);
+        if (first === undefined) firstByStock.set(stock, index);
+        else context.addIssue({ code: 'custom', path: [index, 'ticketTypeId'], message: `repeats seats[${first}]` });
+      });
+    }),
+});

@@ -1,11 +1,22 @@
 import type { Database, DomainError, Logger } from '@ticket/platform';
 import type { CheckoutConfig } from '../config.ts';
 import type { Hold, TicketTypeInfo } from '../domain/order.ts';
+import type { PaymentProvider } from '../payments/provider.ts';
 
 /** The event service as checkout needs it. */
 export interface Catalog {
   /** The ticket type, or a NOT_FOUND DomainError naming it. */
   getTicketType(ticketTypeId: string, signal?: AbortSignal): Promise<TicketTypeInfo>;
+  /**
+   * Who may refund an event's tickets, asked with the caller's `authorization` header: the organizer's id when the
+   * caller is the organizer or an admin (undefined otherwise), and until when buyers may refund.
+   */
+  refundTerms(eventId: string, authorization: string | undefined): Promise<RefundTerms>;
+}
+
+export interface RefundTerms {
+  organizerId: string | undefined;
+  refundableUntil: Date | undefined;
 }
 
 export interface HoldRequest {
@@ -29,6 +40,13 @@ export interface SeatLedger {
   sell(orderId: string, signal?: AbortSignal): Promise<{ sold: Hold[] } | { unpayable: string }>;
   /** The order's bookings, ended ones included. */
   list(orderId: string, signal?: AbortSignal): Promise<Hold[]>;
+  /** Puts sold seats of the order back on sale (a refund), once per `idempotencyKey`. */
+  returnSold(
+    orderId: string,
+    seats: readonly { eventId: string; ticketTypeId: string; seats: number }[],
+    idempotencyKey: string,
+    signal?: AbortSignal,
+  ): Promise<void>;
 }
 
 /** What the use cases need, built once by the composition root (tests may swap the other services' clients). */
@@ -45,6 +63,8 @@ export interface CheckoutContext {
   logger: Logger;
   catalog: Catalog;
   seats: SeatLedger;
+  /** The payment service provider (PAYMENT_PROVIDER). */
+  payments: PaymentProvider;
   /** Called after a transaction that wrote events commits, so the outbox relay publishes them now. */
   eventsCommitted(): void;
 }

@@ -17,13 +17,20 @@ export interface MarkOrderAsPaidCommand extends Payment {
  * order EXPIRED with the payment to refund in the event, and the caller gets FAILED_PRECONDITION.
  */
 export async function markOrderAsPaid(context: CheckoutContext, command: MarkOrderAsPaidCommand): Promise<Order> {
-  const order = await findOwnOrder(context, command.userId, command.orderId);
+  return payOrder(context, await findOwnOrder(context, command.userId, command.orderId), command);
+}
+
+/**
+ * Pays `order` with `payment`: the box office's MarkOrderAsPaid and the provider's succeeded webhook alike. A
+ * FAILED_PRECONDITION says the payment bought nothing (the order ended, or another payment paid it) and is owed back.
+ */
+export async function payOrder(context: CheckoutContext, order: Order, command: Payment): Promise<Order> {
   if (order.status === 'PAID') return answerRepeat(order, command);
   if (order.status !== 'CREATED') throw notPayable(order, command);
 
   // Recorded before booking sells: should this process die between booking's sale and the PAID update, the
   // expiry check finds sold bookings plus this record and completes the order as PAID.
-  const recorded = await recordPaymentAttempt(context.db, command);
+  const recorded = await recordPaymentAttempt(context.db, { orderId: order.id, ...command });
   if (recorded !== command.paymentReference) {
     throw alreadyExists(`a payment with idempotency_key ${command.idempotencyKey} and another payment_reference`);
   }
@@ -49,7 +56,7 @@ const isLapsed = (hold: Hold): boolean =>
   hold.status === 'EXPIRED' || (hold.status === 'HELD' && hold.expiresAt.getTime() <= Date.now());
 
 /** The order is PAID already: by this very payment (a repeat) it answers the paid order, else it is too late. */
-function answerRepeat(order: Order, command: MarkOrderAsPaidCommand): Order {
+function answerRepeat(order: Order, command: Payment): Order {
   if (order.paymentIdempotencyKey !== command.idempotencyKey) throw notPayable(order, command);
   if (order.paymentReference !== command.paymentReference) {
     throw alreadyExists(`a payment with idempotency_key ${command.idempotencyKey} and another payment_reference`);
@@ -57,7 +64,7 @@ function answerRepeat(order: Order, command: MarkOrderAsPaidCommand): Order {
   return order;
 }
 
-function notPayable(order: Order, command: MarkOrderAsPaidCommand) {
+function notPayable(order: Order, command: Payment) {
   const refusal = notChangeable(order, 'paid');
   return failedPrecondition(`${refusal.message}; payment ${command.paymentReference} must be refunded`);
 }

@@ -15,6 +15,7 @@ import {
 import { recordOrderEvent } from '../events/order-events.ts';
 import type { CheckoutContext, HoldOutcome } from './context.ts';
 import { mapBounded } from './parallel.ts';
+import { withPaymentSession } from './payment-session.ts';
 
 export interface PlaceOrderCommand {
   userId: string;
@@ -36,6 +37,11 @@ export async function placeOrder(
   command: PlaceOrderCommand,
   signal?: AbortSignal,
 ): Promise<Order> {
+  return withPaymentSession(context, await holdOrder(context, command, signal), signal);
+}
+
+/** Everything PlaceOrder does but the payment: the order CREATED with its holds (or FAILED). */
+async function holdOrder(context: CheckoutContext, command: PlaceOrderCommand, signal?: AbortSignal): Promise<Order> {
   const orderId = orderIdFor(command.userId, command.idempotencyKey);
   const existing = await findOrder(context.db, orderId);
   if (existing) return answerRepeat(existing, command);

@@ -30,13 +30,9 @@ export async function applyTransition(
   }
   const order = await findOrder(tx, orderId);
   if (!order) throw new Error(`order ${orderId} vanished inside its transition`);
-  await recordOrderEvent(
-    tx,
-    context.config.ORDER_EVENTS_TOPIC,
-    transition.status,
-    order,
-    change.refundPaymentReference ?? '',
-  );
+  await recordOrderEvent(tx, context.config.ORDER_EVENTS_TOPIC, transition.status, order, {
+    refundPaymentReference: change.refundPaymentReference ?? '',
+  });
   return order;
 }
 

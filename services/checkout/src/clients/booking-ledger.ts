@@ -32,7 +32,8 @@ export function toHold(booking: Booking): Hold {
 
 /**
  * The booking service over gRPC. The platform client retries on UNAVAILABLE only the methods the proto marks
- * safe to repeat: CreateBooking (idempotency key), ExpireBookings and DeleteOrderBookings (IDEMPOTENT), GetBookings.
+ * safe to repeat: CreateBooking (idempotency key), ExpireBookings, DeleteOrderBookings and ReturnSoldSeats (IDEMPOTENT),
+ * GetBookings.
  * Booking is internal and answers only the other services: every call carries checkout's service token from
  * `credentials` (see createServiceTokenSource), never the buyer's.
  */
@@ -85,6 +86,9 @@ export function createBookingLedger(
     async list(orderId, signal) {
       const { bookings } = await raw.client.getBookings({ orderId, includeExpired: true }, options(signal));
       return bookings.map(toHold);
+    },
+    async returnSold(orderId, seats, idempotencyKey, signal) {
+      await raw.client.returnSoldSeats({ orderId, seats: [...seats], idempotencyKey }, options(signal));
     },
   };
 }

@@ -1,11 +1,12 @@
 import type { Executor } from '@ticket/platform';
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Order, OrderItem, OrderStatus, Ticket } from '../domain/order.ts';
+import { latestPayments, refundsOf } from './payment-repository.ts';
 import { orderItems, orders, paymentAttempts, tickets } from './schema.ts';
 
 type OrderRow = typeof orders.$inferSelect;
 
-export type NewOrder = Omit<Order, 'createdAt' | 'updatedAt' | 'tickets' | 'paidAt'>;
+export type NewOrder = Omit<Order, 'createdAt' | 'updatedAt' | 'tickets' | 'paidAt' | 'payment' | 'refunds'>;
 
 /**
  * Inserts the order with its items unless an order with its id exists (a repeated or concurrent PlaceOrder):
@@ -24,7 +25,7 @@ export async function insertOrder(tx: Executor, order: NewOrder): Promise<boolea
 }
 
 export interface Transition {
-  status: Exclude<OrderStatus, 'CREATED'>;
+  status: 'PAID' | 'CANCELLED' | 'EXPIRED' | 'FAILED';
   paymentReference?: string;
   paymentIdempotencyKey?: string;
   refundPaymentReference?: string;
@@ -56,7 +57,26 @@ export async function transitionOrder(tx: Executor, orderId: string, transition:
 
 export async function insertTickets(tx: Executor, orderId: string, issued: readonly Ticket[]): Promise<void> {
   if (issued.length === 0) return;
-  await tx.insert(tickets).values(issued.map((ticket, seq) => ({ ...ticket, orderId, seq })));
+  await tx
+    .insert(tickets)
+    .values(issued.map(({ code, eventId, ticketTypeId }, seq) => ({ code, eventId, ticketTypeId, orderId, seq })));
+}
+
+/**
+ * A paid order some of whose tickets were refunded: PAID or PARTIALLY_REFUNDED → `status`, one conditional
+ * statement. Returns false when the order was not in either.
+ */
+export async function markOrderRefunded(
+  tx: Executor,
+  orderId: string,
+  status: 'REFUNDED' | 'PARTIALLY_REFUNDED',
+): Promise<boolean> {
+  const changed = await tx
+    .update(orders)
+    .set({ status, updatedAt: sql`now()` })
+    .where(and(eq(orders.id, orderId), inArray(orders.status, ['PAID', 'PARTIALLY_REFUNDED'])))
+    .returning({ id: orders.id });
+  return changed.length > 0;
 }
 
 /** One order with its items and tickets (three queries), or undefined. */
@@ -66,28 +86,33 @@ export async function findOrder(db: Executor, orderId: string): Promise<Order | 
   return order;
 }
 
-/** Items and tickets of many orders at once: one query each, never one per order. */
+/** Items, tickets, payments and refunds of many orders at once: one query each, never one per order. */
 async function withItemsAndTickets(db: Executor, rows: readonly OrderRow[]): Promise<Order[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((row) => row.id);
-  const [itemRows, ticketRows] = await Promise.all([
+  const [itemRows, ticketRows, paymentsByOrder, refundsByOrder] = await Promise.all([
     db
       .select()
       .from(orderItems)
       .where(inArray(orderItems.orderId, ids))
       .orderBy(asc(orderItems.orderId), asc(orderItems.line)),
     db.select().from(tickets).where(inArray(tickets.orderId, ids)).orderBy(asc(tickets.orderId), asc(tickets.seq)),
+    latestPayments(db, ids),
+    refundsOf(db, ids),
   ]);
   const itemsByOrder = Map.groupBy(itemRows, (item) => item.orderId);
   const ticketsByOrder = Map.groupBy(ticketRows, (ticket) => ticket.orderId);
   return rows.map(({ lastCheckedAt: _, ...row }) => ({
     ...row,
     items: (itemsByOrder.get(row.id) ?? []).map(({ orderId: _, line: __, ...item }): OrderItem => item),
-    tickets: (ticketsByOrder.get(row.id) ?? []).map(({ code, eventId, ticketTypeId }) => ({
+    tickets: (ticketsByOrder.get(row.id) ?? []).map(({ code, eventId, ticketTypeId, voidedAt }) => ({
       code,
       eventId,
       ticketTypeId,
+      voided: voidedAt !== null,
     })),
+    payment: paymentsByOrder.get(row.id) ?? null,
+    refunds: refundsByOrder.get(row.id) ?? [],
   }));
 }
 

@@ -10,6 +10,7 @@ import {
   text,
   timestamp,
   unique,
+  uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
 
@@ -40,7 +41,15 @@ export const cartItems = checkoutSchema.table(
   ],
 );
 
-export const orderStatuses = ['CREATED', 'PAID', 'CANCELLED', 'EXPIRED', 'FAILED'] as const;
+export const orderStatuses = [
+  'CREATED',
+  'PAID',
+  'CANCELLED',
+  'EXPIRED',
+  'FAILED',
+  'REFUNDED',
+  'PARTIALLY_REFUNDED',
+] as const;
 
 /**
  * An order. Its id is derived from (user, PlaceOrder idempotency key), so a retried or concurrent PlaceOrder
@@ -73,9 +82,15 @@ export const orders = checkoutSchema.table(
     lastCheckedAt: timestamp('last_checked_at', { withTimezone: true }),
   },
   (table) => [
-    check('orders_status_known', sql`${table.status} in ('CREATED', 'PAID', 'CANCELLED', 'EXPIRED', 'FAILED')`),
+    check(
+      'orders_status_known',
+      sql`${table.status} in ('CREATED', 'PAID', 'CANCELLED', 'EXPIRED', 'FAILED', 'REFUNDED', 'PARTIALLY_REFUNDED')`,
+    ),
     check('orders_total_not_negative', sql`${table.totalMinor} >= 0`),
-    check('orders_paid_has_payment', sql`${table.status} <> 'PAID' or ${table.paymentReference} is not null`),
+    check(
+      'orders_paid_has_payment',
+      sql`${table.status} not in ('PAID', 'REFUNDED', 'PARTIALLY_REFUNDED') or ${table.paymentReference} is not null`,
+    ),
     unique('orders_user_idempotency_key').on(table.userId, table.idempotencyKey),
     // ListOrders: a user's orders newest first, keyset-paginated.
     index('orders_user_newest_idx').on(table.userId, table.createdAt.desc(), table.id.desc()),
@@ -122,8 +137,108 @@ export const tickets = checkoutSchema.table(
     /** Position of the seat in the order, so tickets list in a stable order. */
     seq: integer('seq').notNull(),
     issuedAt: timestamp('issued_at', { withTimezone: true }).notNull().defaultNow(),
+    /** The refund that takes this ticket back, from the moment it is asked: no ticket is refunded twice. */
+    refundId: uuid('refund_id'),
+    /** When that refund's money was returned: the ticket no longer admits anyone. */
+    voidedAt: timestamp('voided_at', { withTimezone: true }),
   },
-  (table) => [unique('tickets_order_seq_key').on(table.orderId, table.seq)],
+  (table) => [
+    unique('tickets_order_seq_key').on(table.orderId, table.seq),
+    check('tickets_voided_by_refund', sql`${table.voidedAt} is null or ${table.refundId} is not null`),
+  ],
+);
+
+export const paymentStatuses = ['CREATED', 'SUCCEEDED', 'FAILED'] as const;
+
+/**
+ * Payments created at the payment provider for orders (PlaceOrder creates one per order, keyed by the order id)
+ * and what the provider's webhooks said of them.
+ */
+export const payments = checkoutSchema.table(
+  'payments',
+  {
+    provider: text('provider').notNull(),
+    /** The provider's id (a Stripe PaymentIntent id). */
+    id: text('id').notNull(),
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => orders.id, { onDelete: 'cascade' }),
+    amountMinor: bigint('amount_minor', { mode: 'number' }).notNull(),
+    currency: text('currency').notNull(),
+    status: text('status', { enum: paymentStatuses }).notNull().default('CREATED'),
+    clientSecret: text('client_secret').notNull().default(''),
+    payUrl: text('pay_url').notNull().default(''),
+    failureReason: text('failure_reason'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.provider, table.id] }),
+    check('payments_status_known', sql`${table.status} in ('CREATED', 'SUCCEEDED', 'FAILED')`),
+    index('payments_order_idx').on(table.orderId),
+  ],
+);
+
+export const refundReasons = ['REQUESTED', 'LATE_PAYMENT', 'DUPLICATE_PAYMENT'] as const;
+export const refundStatuses = ['PENDING', 'SUCCEEDED'] as const;
+
+/**
+ * Money to return through the provider, one row per refund of one payment. A refund is PENDING from the moment it
+ * is decided until the provider confirms it (retried until then), SUCCEEDED after; `completed_at` is set once what
+ * follows the money is done too (seats back on sale, tickets void, the order's status and event).
+ */
+export const refunds = checkoutSchema.table(
+  'refunds',
+  {
+    id: uuid('id').primaryKey(),
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => orders.id, { onDelete: 'cascade' }),
+    provider: text('provider').notNull(),
+    paymentId: text('payment_id').notNull(),
+    amountMinor: bigint('amount_minor', { mode: 'number' }).notNull(),
+    currency: text('currency').notNull(),
+    reason: text('reason', { enum: refundReasons }).notNull(),
+    status: text('status', { enum: refundStatuses }).notNull().default('PENDING'),
+    /** RefundOrder's key; null for the automatic refunds of late or duplicate payments. */
+    idempotencyKey: text('idempotency_key'),
+    ticketCodes: text('ticket_codes').array().notNull().default(sql`'{}'::text[]`),
+    providerRefundId: text('provider_refund_id'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    lastError: text('last_error'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    refundedAt: timestamp('refunded_at', { withTimezone: true }),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+  },
+  (table) => [
+    check('refunds_amount_positive', sql`${table.amountMinor} > 0`),
+    check('refunds_reason_known', sql`${table.reason} in ('REQUESTED', 'LATE_PAYMENT', 'DUPLICATE_PAYMENT')`),
+    check('refunds_status_known', sql`${table.status} in ('PENDING', 'SUCCEEDED')`),
+    check('refunds_refunded_at', sql`(${table.status} = 'SUCCEEDED') = (${table.refundedAt} is not null)`),
+    // A payment that bought nothing is refunded once, however many webhooks announce it.
+    uniqueIndex('refunds_automatic_once')
+      .on(table.provider, table.paymentId)
+      .where(sql`${table.reason} <> 'REQUESTED'`),
+    unique('refunds_order_idempotency_key').on(table.orderId, table.idempotencyKey),
+    // The retry job: refunds not finished yet, by when to try next.
+    index('refunds_unfinished_idx').on(table.nextAttemptAt).where(sql`${table.completedAt} is null`),
+  ],
+);
+
+/** Every webhook the provider sent, once each by its event id, with what checkout made of it. */
+export const webhookEvents = checkoutSchema.table(
+  'webhook_events',
+  {
+    provider: text('provider').notNull(),
+    eventId: text('event_id').notNull(),
+    kind: text('kind').notNull(),
+    paymentId: text('payment_id'),
+    /** What checkout did: paid, refund_scheduled, payment_failed, unknown_order, amount_mismatch, ignored, … */
+    outcome: text('outcome').notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.provider, table.eventId] })],
 );
 
 /**

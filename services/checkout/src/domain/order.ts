@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type DomainError, failedPrecondition } from '@ticket/platform';
+import type { Payment, Refund } from './payment.ts';
 
 // Pure types and rules of carts, orders and tickets; no I/O here.
 
-export type OrderStatus = 'CREATED' | 'PAID' | 'CANCELLED' | 'EXPIRED' | 'FAILED';
+export type OrderStatus = 'CREATED' | 'PAID' | 'CANCELLED' | 'EXPIRED' | 'FAILED' | 'REFUNDED' | 'PARTIALLY_REFUNDED';
 
 /** A ticket type as the event service describes it. */
 export interface TicketTypeInfo {
@@ -32,6 +33,8 @@ export interface Ticket {
   code: string;
   eventId: string;
   ticketTypeId: string;
+  /** Refunded: it no longer admits anyone. */
+  voided: boolean;
 }
 
 export interface Order {
@@ -53,9 +56,20 @@ export interface Order {
   failureKind: string | null;
   items: OrderItem[];
   tickets: Ticket[];
+  /** The payment created at the provider for the order, the latest if several. */
+  payment: Payment | null;
+  refunds: Refund[];
 }
 
-export type OrderEventType = 'CREATED' | 'PAID' | 'CANCELLED' | 'EXPIRED' | 'FAILED';
+export type OrderEventType =
+  | 'CREATED'
+  | 'PAID'
+  | 'CANCELLED'
+  | 'EXPIRED'
+  | 'FAILED'
+  | 'PAYMENT_FAILED'
+  | 'REFUNDED'
+  | 'LATE_PAYMENT_REFUNDED';
 
 /** A booking (seat hold) of an order, as booking reports it. */
 export interface Hold {
@@ -158,6 +172,7 @@ export function issueTickets(items: readonly CartLine[]): Ticket[] {
       code: base32(randomBytes(TICKET_CODE_BYTES)),
       eventId: item.eventId,
       ticketTypeId: item.ticketTypeId,
+      voided: false,
     })),
   );
 }

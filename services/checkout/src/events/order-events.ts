@@ -4,7 +4,8 @@ import { OrderEvent, OrderEventType } from '@ticket/contracts/v1/checkout/order_
 import { addToOutbox, type Executor } from '@ticket/platform';
 import { outbox } from '../db/schema.ts';
 import type { OrderEventType as DomainEventType, Order } from '../domain/order.ts';
-import { toOrderMessage } from '../mapping.ts';
+import type { Refund } from '../domain/payment.ts';
+import { toOrderMessage, toRefundMessage } from '../mapping.ts';
 
 /** The event-type header of each order event. */
 export const ORDER_EVENT_TYPES: Record<DomainEventType, string> = {
@@ -13,6 +14,9 @@ export const ORDER_EVENT_TYPES: Record<DomainEventType, string> = {
   CANCELLED: EventTypeHeader.orderCancelled,
   EXPIRED: EventTypeHeader.orderExpired,
   FAILED: EventTypeHeader.orderFailed,
+  PAYMENT_FAILED: EventTypeHeader.orderPaymentFailed,
+  REFUNDED: EventTypeHeader.orderRefunded,
+  LATE_PAYMENT_REFUNDED: EventTypeHeader.latePaymentRefunded,
 };
 
 const typeToProto: Record<DomainEventType, OrderEventType> = {
@@ -21,6 +25,9 @@ const typeToProto: Record<DomainEventType, OrderEventType> = {
   CANCELLED: OrderEventType.ORDER_EVENT_TYPE_CANCELLED,
   EXPIRED: OrderEventType.ORDER_EVENT_TYPE_EXPIRED,
   FAILED: OrderEventType.ORDER_EVENT_TYPE_FAILED,
+  PAYMENT_FAILED: OrderEventType.ORDER_EVENT_TYPE_PAYMENT_FAILED,
+  REFUNDED: OrderEventType.ORDER_EVENT_TYPE_REFUNDED,
+  LATE_PAYMENT_REFUNDED: OrderEventType.ORDER_EVENT_TYPE_LATE_PAYMENT_REFUNDED,
 };
 
 /**
@@ -32,14 +39,15 @@ export async function recordOrderEvent(
   topic: string,
   type: DomainEventType,
   order: Order,
-  refundPaymentReference = '',
+  { refundPaymentReference = '', refund }: { refundPaymentReference?: string; refund?: Refund } = {},
 ): Promise<void> {
   const event = OrderEvent.fromPartial({
     eventId: randomUUID(),
     eventType: typeToProto[type],
-    occurredAt: order.updatedAt,
+    occurredAt: refund?.refundedAt ?? order.updatedAt,
     order: toOrderMessage(order),
     refundPaymentReference,
+    refund: refund ? toRefundMessage(refund) : undefined,
   });
   await addToOutbox(tx, outbox, [
     {

@@ -9,6 +9,7 @@ import type { CheckoutContext } from '../app/context.ts';
 import { markOrderAsPaid } from '../app/mark-order-as-paid.ts';
 import { findOwnOrder, listOrders } from '../app/orders.ts';
 import { placeOrder } from '../app/place-order.ts';
+import { refundOrder } from '../app/refund-order.ts';
 import { toCartMessage, toOrderMessage } from '../mapping.ts';
 import {
   addToCartRequest,
@@ -18,6 +19,7 @@ import {
   markOrderAsPaidRequest,
   orderRequest,
   placeOrderRequest,
+  refundOrderRequest,
   updateCartRequest,
 } from './requests.ts';
 
@@ -35,6 +37,8 @@ export const checkoutAccess = accessPolicy(CheckoutServiceDefinition, {
   cancelOrder: access.anyUser,
   getOrder: access.anyUser,
   listOrders: access.anyUser,
+  // The buyer, the event's organizer or an admin: refundOrder decides with the order and the event in hand.
+  refundOrder: access.anyUser,
 });
 
 /**
@@ -88,6 +92,11 @@ export function checkoutService(context: CheckoutContext): CheckoutServiceImplem
       requireActingUser(call.caller, userId);
       const page = await listOrders(context, userId, pageSize, pageToken);
       return { orders: page.orders.map(toOrderMessage), nextPageToken: page.next ? encodePageToken(page.next) : '' };
+    },
+    async refundOrder(request, call) {
+      const command = parseRequest(refundOrderRequest, request);
+      const order = await refundOrder(context, call.caller, call.metadata.get('authorization'), command);
+      return { order: toOrderMessage(order) };
     },
   };
 }

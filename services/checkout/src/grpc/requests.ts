@@ -52,6 +52,13 @@ export const markOrderAsPaidRequest = z.object({
 
 export const orderRequest = z.object({ userId, orderId });
 
+export const refundOrderRequest = z.object({
+  userId,
+  orderId,
+  ticketCodes: z.array(field.nonEmptyString(64)).max(100, { error: 'at most 100 tickets per refund' }),
+  idempotencyKey: field.idempotencyKey(),
+});
+
 export const listOrdersRequest = z.object({
   userId,
   pageSize: field.pageSize({ fallback: DEFAULT_PAGE_SIZE, max: MAX_PAGE_SIZE }),

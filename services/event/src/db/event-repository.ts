@@ -14,6 +14,7 @@ const eventColumns = {
   endsAt: events.endsAt,
   createdAt: events.createdAt,
   organizerId: events.organizerId,
+  refundableUntil: events.refundableUntil,
   location: {
     id: locations.id,
     name: locations.name,
@@ -24,9 +25,10 @@ const eventColumns = {
   },
 };
 
-type EventRow = Omit<Event, 'ticketTypes' | 'location' | 'organizerId'> & {
+type EventRow = Omit<Event, 'ticketTypes' | 'location' | 'organizerId' | 'refundableUntil'> & {
   location: Location | null;
   organizerId: string | null;
+  refundableUntil: Date | null;
 };
 
 function selectActiveEvents(db: Executor) {
@@ -39,10 +41,11 @@ async function withTicketTypes(db: Executor, rows: readonly EventRow[]): Promise
     db,
     rows.map((row) => row.id),
   );
-  return rows.map(({ location, organizerId, ...row }) => ({
+  return rows.map(({ location, organizerId, refundableUntil, ...row }) => ({
     ...row,
     location: location ?? undefined,
     organizerId: organizerId ?? undefined,
+    refundableUntil: refundableUntil ?? undefined,
     ticketTypes: types.get(row.id) ?? [],
   }));
 }
@@ -153,6 +156,7 @@ export async function insertPendingEvent(
         startsAt: command.startsAt,
         endsAt: command.endsAt,
         locationId: command.locationId ?? null,
+        refundableUntil: command.refundableUntil ?? null,
         status: 'PENDING',
         organizerId: command.organizerId,
         idempotencyKey: command.idempotencyKey,

@@ -57,6 +57,8 @@ export const events = eventSchema.table(
      * owners were recorded: nobody's, so only an admin may manage them.
      */
     organizerId: text('organizer_id'),
+    /** Until when buyers may refund their own tickets (checkout reads it from the event); null: they may not. */
+    refundableUntil: timestamp('refundable_until', { withTimezone: true }),
     /** A retried CreateEvent finds its first attempt by this key, among its organizer's events. */
     idempotencyKey: text('idempotency_key').notNull(),
     /** Hash of the CreateEvent arguments: the same key with other arguments is refused. */
@@ -77,6 +79,11 @@ export const events = eventSchema.table(
     // An unknown location fails the insert itself: no check-then-insert race with anything.
     foreignKey({ name: 'events_location_fk', columns: [table.locationId], foreignColumns: [locations.id] }),
     check('events_ends_after_start', sql`${table.endsAt} > ${table.startsAt}`),
+    // Refunding a ticket for an event that is over would be a refund of something consumed.
+    check(
+      'events_refundable_until_by_end',
+      sql`${table.refundableUntil} is null or ${table.refundableUntil} <= ${table.endsAt}`,
+    ),
     check('events_status_known', sql`${table.status} in ('PENDING', 'ACTIVE', 'ABANDONED')`),
     // ListEvents reads visible events by (starts_at, id), with or without a location.
     index('events_active_by_start_idx').on(table.startsAt, table.id).where(sql`${table.status} = 'ACTIVE'`),

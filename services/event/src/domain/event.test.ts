@@ -28,9 +28,17 @@ describe('fingerprintOf', () => {
       { ...command, ticketTypes: [{ name: 'A', price: { amountMinor: 100, currency: 'USD' }, seats: 5 }] },
       { ...command, ticketTypes: [{ name: 'A', price: { amountMinor: 100, currency: 'EUR' }, seats: 6 }] },
       { ...command, ticketTypes: [...command.ticketTypes, ...command.ticketTypes] },
+      { ...command, refundableUntil: new Date('2031-01-01T12:00:00Z') },
+      { ...command, refundableUntil: new Date('2031-01-01T12:00:00.001Z') },
     ];
     const prints = new Set([command, ...variants].map(fingerprintOf));
     expect(prints.size).toBe(variants.length + 1);
+  });
+
+  it('is unchanged by refund windows for a call without one: such a call stored before them is still the same call', () => {
+    // The fingerprint this command had before CreateEvent took refundable_until.
+    expect(fingerprintOf(command)).toBe('a70bbe84c24ba966e92167af9853663fa1e0ab02e987ad460b8cc73ecf6ed674');
+    expect(fingerprintOf({ ...command, refundableUntil: undefined })).toBe(fingerprintOf(command));
   });
 });
 

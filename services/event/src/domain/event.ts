@@ -39,6 +39,8 @@ export interface Event {
   createdAt: Date;
   /** Who created and owns the event; undefined for events created before owners were recorded. */
   organizerId: string | undefined;
+  /** Until when a buyer may refund their own tickets; undefined: never (the organizer and admins always may). */
+  refundableUntil: Date | undefined;
 }
 
 export interface TicketTypeSpec {
@@ -58,6 +60,8 @@ export interface CreateEventCommand {
   endsAt: Date;
   locationId?: string | undefined;
   ticketTypes: TicketTypeSpec[];
+  /** At most endsAt; undefined: buyers may not refund their own tickets. */
+  refundableUntil?: Date | undefined;
 }
 
 export interface NewLocation {
@@ -81,6 +85,8 @@ export function fingerprintOf(command: CreateEventCommand): string {
     command.endsAt.toISOString(),
     command.locationId ?? null,
     command.ticketTypes.map((type) => [type.name, type.price.amountMinor, type.price.currency, type.seats]),
+    // Only when set: a retry of a call made before refund windows existed keeps the fingerprint it was stored with.
+    ...(command.refundableUntil ? [{ refundableUntil: command.refundableUntil.toISOString() }] : []),
   ]);
   return createHash('sha256').update(canonical).digest('hex');
 }

@@ -47,6 +47,8 @@ export const createEventRequest = z
     endsAt: timestamp(),
     locationId: field.uuid().optional(),
     ticketTypes: ticketTypeSpecs,
+    // Unset (undefined): buyers may not refund their own tickets.
+    refundableUntil: timestamp().optional(),
   })
   .refine(
     // Bad or missing times are reported on their own fields; this compares only two good ones.
@@ -54,6 +56,16 @@ export const createEventRequest = z
     {
       path: ['endsAt'],
       error: 'must be after starts_at',
+    },
+  )
+  .refine(
+    (request) =>
+      !isValidDate(request.refundableUntil) ||
+      !isValidDate(request.endsAt) ||
+      request.refundableUntil <= request.endsAt,
+    {
+      path: ['refundableUntil'],
+      error: 'must be at most ends_at',
     },
   );
 

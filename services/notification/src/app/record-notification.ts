@@ -1,7 +1,7 @@
 import type { Executor } from '@ticket/platform';
 import { insertNotification, type NewNotification } from '../db/notification-repository.ts';
 import { recipientOf } from '../domain/notification.ts';
-import type { OrderChange } from '../domain/order-change.ts';
+import { changeKeyOf, type OrderChange } from '../domain/order-change.ts';
 import { renderNotification } from '../templates/index.ts';
 import type { NotificationContext } from './context.ts';
 
@@ -10,7 +10,7 @@ import type { NotificationContext } from './context.ts';
  * the event counts as processed). It is only rendered and stored here, PENDING; the delivery loop sends it after the
  * commit, so a slow or down SMTP server never holds up the partition. An order without a usable email address gets a
  * SKIPPED row on the log channel: visible in ListNotifications, never sent. Returns false when this order already
- * has a notification of this kind (the same change under a new event id).
+ * has a notification of this change (the same change under a new event id; see changeKeyOf).
  */
 export async function recordNotification(
   context: NotificationContext,
@@ -24,6 +24,7 @@ export async function recordNotification(
     orderId: change.orderId,
     sourceEventId: change.eventId,
     kind: change.kind,
+    changeKey: changeKeyOf(change),
     subject: message.subject,
     bodyText: message.text,
     bodyHtml: message.html,

@@ -7,14 +7,14 @@ import { notifications } from './schema.ts';
 export type NewNotification = typeof notifications.$inferInsert;
 
 /**
- * Records a notification unless its order already has one of this kind (the same change announced again under a
- * new event id). Returns whether a row was inserted.
+ * Records a notification unless its order already has one of this kind and change key (the same change announced
+ * again under a new event id). Returns whether a row was inserted.
  */
 export async function insertNotification(tx: Executor, row: NewNotification): Promise<boolean> {
   const inserted = await tx
     .insert(notifications)
     .values(row)
-    .onConflictDoNothing({ target: [notifications.orderId, notifications.kind] })
+    .onConflictDoNothing({ target: [notifications.orderId, notifications.kind, notifications.changeKey] })
     .returning({ id: notifications.id });
   return inserted.length > 0;
 }

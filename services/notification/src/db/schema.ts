@@ -8,14 +8,23 @@ export const notificationSchema = pgSchema('notification');
 /** Order events already handled, so a redelivered event sends nothing twice. */
 export const processedEvents = processedEventsTable(notificationSchema);
 
-export const notificationKinds = ['CREATED', 'PAID', 'CANCELLED', 'EXPIRED', 'FAILED'] as const;
+export const notificationKinds = [
+  'CREATED',
+  'PAID',
+  'CANCELLED',
+  'EXPIRED',
+  'FAILED',
+  'PAYMENT_FAILED',
+  'REFUNDED',
+  'LATE_PAYMENT_REFUNDED',
+] as const;
 export const notificationChannels = ['EMAIL', 'LOG'] as const;
 export const deliveryStatuses = ['PENDING', 'SENT', 'FAILED', 'SKIPPED'] as const;
 
 /**
  * One notification per order change, rendered when the event is consumed and delivered afterwards by the
- * delivery loop. The unique (order_id, kind) is the second guard against sending twice: the same change
- * announced again under a new event id finds its row taken.
+ * delivery loop. The unique (order_id, kind, change_key) is the second guard against sending twice: the same change
+ * announced again under a new event id finds its row taken (see changeKeyOf).
  */
 export const notifications = notificationSchema.table(
   'notifications',
@@ -27,6 +36,8 @@ export const notifications = notificationSchema.table(
     orderId: uuid('order_id').notNull(),
     sourceEventId: text('source_event_id').notNull(),
     kind: text('kind', { enum: notificationKinds }).notNull(),
+    /** Tells changes of one order and kind apart: '' for a status change, the refund id, a declined attempt's event. */
+    changeKey: text('change_key').notNull().default(''),
     channel: text('channel', { enum: notificationChannels }).notNull(),
     status: text('status', { enum: deliveryStatuses }).notNull(),
     /** The email address; empty when the order had none (SKIPPED). */
@@ -43,8 +54,11 @@ export const notifications = notificationSchema.table(
     sentAt: timestamp('sent_at', { withTimezone: true }),
   },
   (table) => [
-    unique('notifications_order_kind_key').on(table.orderId, table.kind),
-    check('notifications_kind_known', sql`${table.kind} in ('CREATED', 'PAID', 'CANCELLED', 'EXPIRED', 'FAILED')`),
+    unique('notifications_order_change_key').on(table.orderId, table.kind, table.changeKey),
+    check(
+      'notifications_kind_known',
+      sql`${table.kind} in ('CREATED', 'PAID', 'CANCELLED', 'EXPIRED', 'FAILED', 'PAYMENT_FAILED', 'REFUNDED', 'LATE_PAYMENT_REFUNDED')`,
+    ),
     check('notifications_channel_known', sql`${table.channel} in ('EMAIL', 'LOG')`),
     check('notifications_status_known', sql`${table.status} in ('PENDING', 'SENT', 'FAILED', 'SKIPPED')`),
     check('notifications_attempts_not_negative', sql`${table.attempts} >= 0`),

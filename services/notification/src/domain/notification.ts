@@ -1,6 +1,14 @@
 // Pure notification rules: what a notification is, and what happens after a delivery attempt fails.
 
-export type NotificationKind = 'CREATED' | 'PAID' | 'CANCELLED' | 'EXPIRED' | 'FAILED';
+export type NotificationKind =
+  | 'CREATED'
+  | 'PAID'
+  | 'CANCELLED'
+  | 'EXPIRED'
+  | 'FAILED'
+  | 'PAYMENT_FAILED'
+  | 'REFUNDED'
+  | 'LATE_PAYMENT_REFUNDED';
 export type Channel = 'EMAIL' | 'LOG';
 export type DeliveryStatus = 'PENDING' | 'SENT' | 'FAILED' | 'SKIPPED';
 

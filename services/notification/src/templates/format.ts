@@ -91,3 +91,17 @@ export function orderReference(orderId: string): string {
 export function oneLine(text: string): string {
   return text.replace(/[\r\n\t]+/g, ' ').trim();
 }
+
+/**
+ * The URL when it is an http(s) link, else undefined. A link in an email is followed by people: a `javascript:` or
+ * `data:` URL from a compromised or buggy upstream must never become one, whatever the event says.
+ */
+export function webLink(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url.trim());
+  } catch {
+    return undefined;
+  }
+  return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.href : undefined;
+}

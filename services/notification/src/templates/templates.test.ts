@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { OrderChange } from '../domain/order-change.ts';
-import { escapeHtml, formatMoney, formatTime, html } from './format.ts';
+import type { OrderChange, Refund } from '../domain/order-change.ts';
+import { escapeHtml, formatMoney, formatTime, html, webLink } from './format.ts';
 import { renderNotification } from './index.ts';
 
 const change = (overrides: Partial<OrderChange> = {}): OrderChange => ({
@@ -10,6 +10,7 @@ const change = (overrides: Partial<OrderChange> = {}): OrderChange => ({
   orderId: '1a2b3c4d-0000-4000-8000-000000000001',
   userId: 'user-1',
   email: 'buyer@example.com',
+  status: 'CREATED',
   lines: [
     {
       ticketTypeId: 'tt-1',
@@ -22,11 +23,26 @@ const change = (overrides: Partial<OrderChange> = {}): OrderChange => ({
   expiresAt: new Date('2026-11-23T11:15:00Z'),
   paidAt: null,
   paymentReference: '',
+  payUrl: '',
   tickets: [],
   failureReason: '',
   refundPaymentReference: '',
+  refund: null,
   ...overrides,
 });
+
+const refund = (overrides: Partial<Refund> = {}): Refund => ({
+  id: 'refund-1',
+  paymentId: 'pay_42',
+  amount: { amountMinor: 1050, currency: 'EUR' },
+  reason: 'REQUESTED',
+  ticketCodes: [],
+  refundedAt: new Date('2026-11-24T09:30:00Z'),
+  ...overrides,
+});
+
+const tickets = (...codes: [code: string, voided: boolean][]) =>
+  codes.map(([code, voided]) => ({ code, ticketTypeId: 'tt-1', voided }));
 
 describe('money', () => {
   it('formats minor units exactly, with the currency’s own decimals', () => {
@@ -61,6 +77,18 @@ describe('templates', () => {
     expect(message.html).toContain('23 Nov 2026, 11:15 UTC');
   });
 
+  it('CREATED: the pay link when checkout gave the order a pay page, and only an http(s) one', () => {
+    const withLink = renderNotification(change({ payUrl: 'https://pay.example/p/1?a=1&b=2' }));
+    expect(withLink.text).toContain('Pay €21.00 now: https://pay.example/p/1?a=1&b=2');
+    expect(withLink.html).toContain(
+      '<a href="https://pay.example/p/1?a=1&amp;b=2" style="font-weight: bold">Pay €21.00 now</a>',
+    );
+    expect(renderNotification(change()).text).not.toContain('Pay €21.00 now');
+    const hostile = renderNotification(change({ payUrl: 'javascript:alert(1)' }));
+    expect(hostile.html).not.toContain('javascript:');
+    expect(hostile.html).not.toContain('<a ');
+  });
+
   it('PAID: every ticket code with its ticket type', () => {
     const message = renderNotification(
       change({
@@ -68,8 +96,8 @@ describe('templates', () => {
         paidAt: new Date('2026-11-23T11:05:00Z'),
         paymentReference: 'pay-42',
         tickets: [
-          { code: 'TCK-AAAA-1111', ticketTypeId: 'tt-1' },
-          { code: 'TCK-BBBB-2222', ticketTypeId: 'tt-1' },
+          { code: 'TCK-AAAA-1111', ticketTypeId: 'tt-1', voided: false },
+          { code: 'TCK-BBBB-2222', ticketTypeId: 'tt-1', voided: false },
         ],
       }),
     );
@@ -90,6 +118,98 @@ describe('templates', () => {
     expect(refunded.subject).toBe('Order #1A2B3C4D expired: your payment will be refunded');
     expect(refunded.text).toContain('Your payment (reference late-pay-7) arrived after the order had expired');
     expect(refunded.html).toContain('late-pay-7');
+  });
+
+  it('PAYMENT_FAILED: try again until the hold expires, with the pay link when there is one', () => {
+    const message = renderNotification(change({ kind: 'PAYMENT_FAILED', payUrl: 'https://pay.example/p/1' }));
+    expect(message.subject).toBe('Payment failed for order #1A2B3C4D — you can try again until 23 Nov 2026, 11:15 UTC');
+    expect(message.text).toContain('Your payment of €21.00 for order #1A2B3C4D did not go through.');
+    expect(message.text).toContain('you can try again until 23 Nov 2026, 11:15 UTC');
+    expect(message.text).toContain('Pay €21.00 now: https://pay.example/p/1');
+    expect(message.html).toContain('<a href="https://pay.example/p/1"');
+    expect(message.text).toContain('2 × Standing (€10.50 each): €21.00');
+
+    const noLink = renderNotification(change({ kind: 'PAYMENT_FAILED' }));
+    expect(noLink.text).toContain('You can pay again the way you paid before.');
+    expect(noLink.html).not.toContain('<a ');
+    const noDeadline = renderNotification(change({ kind: 'PAYMENT_FAILED', expiresAt: null }));
+    expect(noDeadline.subject).toBe('Payment failed for order #1A2B3C4D — please try again');
+  });
+
+  it('REFUNDED: the amount, the codes now void and the tickets that remain valid', () => {
+    const partial = renderNotification(
+      change({
+        kind: 'REFUNDED',
+        status: 'PARTIALLY_REFUNDED',
+        // OLD-1 was voided by an earlier refund: neither this refund's nor valid.
+        tickets: tickets(['OLD-1', true], ['VOID-2', true], ['KEEP-3', false]),
+        refund: refund({ ticketCodes: ['VOID-2'] }),
+      }),
+    );
+    expect(partial.subject).toBe('Refund of €10.50 for order #1A2B3C4D');
+    expect(partial.text).toContain('We refunded €10.50 for order #1A2B3C4D on 24 Nov 2026, 09:30 UTC.');
+    expect(partial.text).toContain(
+      'These tickets are now void and no longer admit anyone:\n  VOID-2  Standing\n\nThese tickets remain valid (show the code at the entrance):\n  KEEP-3  Standing\n',
+    );
+    expect(partial.text).not.toContain('OLD-1');
+    expect(partial.text).toContain('The rest of your order stays valid.');
+    // The order's total is what was paid, not what came back: the lines are left out.
+    expect(partial.text).not.toContain('Total:');
+    expect(partial.html).toContain('<strong>€10.50</strong>');
+    expect(partial.html).toContain('<code style="font-size: 1.2em">VOID-2</code>');
+
+    const whole = renderNotification(
+      change({
+        kind: 'REFUNDED',
+        status: 'REFUNDED',
+        total: { amountMinor: 2100, currency: 'EUR' },
+        tickets: tickets(['A-1', true], ['B-2', true]),
+        refund: refund({ amount: { amountMinor: 2100, currency: 'EUR' }, ticketCodes: ['A-1', 'B-2'] }),
+      }),
+    );
+    expect(whole.subject).toBe('Refund of €21.00 for order #1A2B3C4D');
+    expect(whole.text).toContain('Every ticket of the order is refunded; the order is closed.');
+    expect(whole.text).toContain('  A-1  Standing\n  B-2  Standing\n');
+    expect(whole.text).toContain('No ticket of this order remains valid.');
+    expect(whole.text).not.toContain('remain valid (show');
+  });
+
+  it('REFUNDED: a code the snapshot does not list is still named as void', () => {
+    const message = renderNotification(
+      change({ kind: 'REFUNDED', tickets: tickets(['KEEP-1', false]), refund: refund({ ticketCodes: ['GONE-9'] }) }),
+    );
+    expect(message.text).toContain('no longer admit anyone:\n  GONE-9  \n');
+    expect(message.text).toContain('KEEP-1');
+  });
+
+  it('LATE_PAYMENT_REFUNDED: says why the payment bought nothing, by the order status and the refund reason', () => {
+    const late = { kind: 'LATE_PAYMENT_REFUNDED' as const };
+    const full = { amount: { amountMinor: 2100, currency: 'EUR' }, reason: 'LATE_PAYMENT' as const };
+    const expired = renderNotification(change({ ...late, status: 'EXPIRED', refund: refund(full) }));
+    expect(expired.subject).toBe('Your late payment of €21.00 for order #1A2B3C4D was refunded');
+    expect(expired.text).toContain(
+      'Your payment (reference pay_42) arrived after order #1A2B3C4D had expired (it had to be paid by 23 Nov 2026, 11:15 UTC).',
+    );
+    expect(expired.text).toContain(
+      'We refunded it in full on 24 Nov 2026, 09:30 UTC: €21.00 goes back the way you paid',
+    );
+    expect(expired.text).toContain('If you still want tickets, please place a new order.');
+    expect(expired.html).toContain('pay_42');
+
+    const cancelled = renderNotification(change({ ...late, status: 'CANCELLED', refund: refund(full) }));
+    expect(cancelled.text).toContain('arrived after order #1A2B3C4D was cancelled. Its seats had been released');
+
+    const duplicate = renderNotification(
+      change({ ...late, status: 'PAID', refund: refund({ ...full, reason: 'DUPLICATE_PAYMENT' }) }),
+    );
+    expect(duplicate.subject).toBe('Your extra payment of €21.00 for order #1A2B3C4D was refunded');
+    expect(duplicate.text).toContain('Order #1A2B3C4D had already been paid by another payment');
+    expect(duplicate.text).toContain('this refund does not change its tickets');
+    expect(duplicate.text).not.toContain('place a new order');
+  });
+
+  it('refund templates refuse a change without its refund (the mapping never makes one)', () => {
+    expect(() => renderNotification(change({ kind: 'REFUNDED' }))).toThrow(/without a refund/);
   });
 
   it('CANCELLED and FAILED (with its reason)', () => {
@@ -120,5 +240,14 @@ describe('templates', () => {
     expect(message.html).toContain('&lt;b&gt;VIP&lt;/b&gt;');
     expect(message.text).toContain('<b>VIP</b>'); // plain text shows it as written
     expect(formatTime(new Date('2026-01-02T03:04:05Z'))).toBe('2 Jan 2026, 03:04 UTC');
+  });
+
+  it('links only to http(s) pages', () => {
+    expect(webLink(' https://pay.example/p/1 ')).toBe('https://pay.example/p/1');
+    expect(webLink('http://localhost:50650/pay/p_1')).toBe('http://localhost:50650/pay/p_1');
+    expect(webLink('')).toBeUndefined();
+    expect(webLink('javascript:alert(1)')).toBeUndefined();
+    expect(webLink('data:text/html,<script>')).toBeUndefined();
+    expect(webLink('/relative/path')).toBeUndefined();
   });
 });

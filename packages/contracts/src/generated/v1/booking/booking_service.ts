@@ -113,7 +113,14 @@ export interface Booking {
     | Date
     | undefined;
   /** When a HELD booking stops holding its seats. */
-  expiresAt: Date | undefined;
+  expiresAt:
+    | Date
+    | undefined;
+  /**
+   * Of a SOLD booking: seats put back on sale by refunds (ReturnSoldSeats);
+   * 0 <= seats_returned <= seats.
+   */
+  seatsReturned: number;
 }
 
 export interface CreateStockRequest {
@@ -202,6 +209,27 @@ export interface DeleteOrderBookingsRequest {
 
 export interface DeleteOrderBookingsResponse {
   /** All bookings of the order, now SOLD. */
+  bookings: Booking[];
+}
+
+export interface ReturnSoldSeatsRequest {
+  orderId: string;
+  /** What the refund returns: per ticket type of the order, how many seats. */
+  seats: SeatReturn[];
+  /** The refund's id, so that retrying a refund never returns its seats twice. */
+  idempotencyKey: string;
+}
+
+/** Seats of one ticket type of an order to put back on sale. */
+export interface SeatReturn {
+  eventId: string;
+  ticketTypeId: string;
+  /** > 0. */
+  seats: number;
+}
+
+export interface ReturnSoldSeatsResponse {
+  /** The order's bookings after the return. */
   bookings: Booking[];
 }
 
@@ -414,6 +442,7 @@ function createBaseBooking(): Booking {
     status: 0,
     createdAt: undefined,
     expiresAt: undefined,
+    seatsReturned: 0,
   };
 }
 
@@ -448,6 +477,9 @@ export const Booking: MessageFns<Booking> = {
     }
     if (message.expiresAt !== undefined) {
       Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(82).fork()).join();
+    }
+    if (message.seatsReturned !== 0) {
+      writer.uint32(88).int32(message.seatsReturned);
     }
     return writer;
   },
@@ -545,6 +577,14 @@ export const Booking: MessageFns<Booking> = {
             message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.seatsReturned = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -597,6 +637,11 @@ export const Booking: MessageFns<Booking> = {
         : isSet(object.expires_at)
         ? fromJsonTimestamp(object.expires_at)
         : undefined,
+      seatsReturned: isSet(object.seatsReturned)
+        ? globalThis.Number(object.seatsReturned)
+        : isSet(object.seats_returned)
+        ? globalThis.Number(object.seats_returned)
+        : 0,
     };
   },
 
@@ -632,6 +677,9 @@ export const Booking: MessageFns<Booking> = {
     if (message.expiresAt !== undefined) {
       obj.expiresAt = message.expiresAt.toISOString();
     }
+    if (message.seatsReturned !== 0) {
+      obj.seatsReturned = Math.round(message.seatsReturned);
+    }
     return obj;
   },
 
@@ -650,6 +698,7 @@ export const Booking: MessageFns<Booking> = {
     message.status = object.status ?? 0;
     message.createdAt = object.createdAt ?? undefined;
     message.expiresAt = object.expiresAt ?? undefined;
+    message.seatsReturned = object.seatsReturned ?? 0;
     return message;
   },
 };
@@ -2003,6 +2052,293 @@ export const DeleteOrderBookingsResponse: MessageFns<DeleteOrderBookingsResponse
   },
 };
 
+function createBaseReturnSoldSeatsRequest(): ReturnSoldSeatsRequest {
+  return { orderId: "", seats: [], idempotencyKey: "" };
+}
+
+export const ReturnSoldSeatsRequest: MessageFns<ReturnSoldSeatsRequest> = {
+  encode(message: ReturnSoldSeatsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.orderId !== "") {
+      writer.uint32(10).string(message.orderId);
+    }
+    for (const v of message.seats) {
+      SeatReturn.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(26).string(message.idempotencyKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReturnSoldSeatsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReturnSoldSeatsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orderId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.seats.push(SeatReturn.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReturnSoldSeatsRequest {
+    return {
+      orderId: isSet(object.orderId)
+        ? globalThis.String(object.orderId)
+        : isSet(object.order_id)
+        ? globalThis.String(object.order_id)
+        : "",
+      seats: globalThis.Array.isArray(object?.seats) ? object.seats.map((e: any) => SeatReturn.fromJSON(e)) : [],
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : "",
+    };
+  },
+
+  toJSON(message: ReturnSoldSeatsRequest): unknown {
+    const obj: any = {};
+    if (message.orderId !== "") {
+      obj.orderId = message.orderId;
+    }
+    if (message.seats?.length) {
+      obj.seats = message.seats.map((e) => SeatReturn.toJSON(e));
+    }
+    if (message.idempotencyKey !== "") {
+      obj.idempotencyKey = message.idempotencyKey;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReturnSoldSeatsRequest>): ReturnSoldSeatsRequest {
+    return ReturnSoldSeatsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReturnSoldSeatsRequest>): ReturnSoldSeatsRequest {
+    const message = createBaseReturnSoldSeatsRequest();
+    message.orderId = object.orderId ?? "";
+    message.seats = object.seats?.map((e) => SeatReturn.fromPartial(e)) || [];
+    message.idempotencyKey = object.idempotencyKey ?? "";
+    return message;
+  },
+};
+
+function createBaseSeatReturn(): SeatReturn {
+  return { eventId: "", ticketTypeId: "", seats: 0 };
+}
+
+export const SeatReturn: MessageFns<SeatReturn> = {
+  encode(message: SeatReturn, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventId !== "") {
+      writer.uint32(10).string(message.eventId);
+    }
+    if (message.ticketTypeId !== "") {
+      writer.uint32(18).string(message.ticketTypeId);
+    }
+    if (message.seats !== 0) {
+      writer.uint32(24).int32(message.seats);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SeatReturn {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSeatReturn();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.ticketTypeId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.seats = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SeatReturn {
+    return {
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+      ticketTypeId: isSet(object.ticketTypeId)
+        ? globalThis.String(object.ticketTypeId)
+        : isSet(object.ticket_type_id)
+        ? globalThis.String(object.ticket_type_id)
+        : "",
+      seats: isSet(object.seats) ? globalThis.Number(object.seats) : 0,
+    };
+  },
+
+  toJSON(message: SeatReturn): unknown {
+    const obj: any = {};
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    if (message.ticketTypeId !== "") {
+      obj.ticketTypeId = message.ticketTypeId;
+    }
+    if (message.seats !== 0) {
+      obj.seats = Math.round(message.seats);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SeatReturn>): SeatReturn {
+    return SeatReturn.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SeatReturn>): SeatReturn {
+    const message = createBaseSeatReturn();
+    message.eventId = object.eventId ?? "";
+    message.ticketTypeId = object.ticketTypeId ?? "";
+    message.seats = object.seats ?? 0;
+    return message;
+  },
+};
+
+function createBaseReturnSoldSeatsResponse(): ReturnSoldSeatsResponse {
+  return { bookings: [] };
+}
+
+export const ReturnSoldSeatsResponse: MessageFns<ReturnSoldSeatsResponse> = {
+  encode(message: ReturnSoldSeatsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.bookings) {
+      Booking.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReturnSoldSeatsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReturnSoldSeatsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.bookings.push(Booking.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReturnSoldSeatsResponse {
+    return {
+      bookings: globalThis.Array.isArray(object?.bookings) ? object.bookings.map((e: any) => Booking.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ReturnSoldSeatsResponse): unknown {
+    const obj: any = {};
+    if (message.bookings?.length) {
+      obj.bookings = message.bookings.map((e) => Booking.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReturnSoldSeatsResponse>): ReturnSoldSeatsResponse {
+    return ReturnSoldSeatsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReturnSoldSeatsResponse>): ReturnSoldSeatsResponse {
+    const message = createBaseReturnSoldSeatsResponse();
+    message.bookings = object.bookings?.map((e) => Booking.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /**
  * Seat stock per (event, ticket type) and holds (bookings) on it. A stock is
  * identified by its natural key (event_id, ticket_type_id). A hold takes seats
@@ -2127,6 +2463,24 @@ export const BookingServiceDefinition = {
       responseStream: false,
       options: { idempotencyLevel: "IDEMPOTENT" },
     },
+    /**
+     * The order was refunded, in whole or in part: puts some of its sold seats
+     * back on sale (seats_returned of the SOLD bookings grows, the stock's
+     * seats_booked shrinks). All or nothing; a repeat with the same
+     * idempotency_key changes nothing and returns the same bookings.
+     * Errors: INVALID_ARGUMENT (missing order_id, idempotency_key or seats),
+     * NOT_FOUND (the order has no sold booking of a ticket type named),
+     * FAILED_PRECONDITION (more seats than are sold and not yet returned),
+     * ALREADY_EXISTS (the idempotency_key was used with other seats).
+     */
+    returnSoldSeats: {
+      name: "ReturnSoldSeats",
+      requestType: ReturnSoldSeatsRequest as typeof ReturnSoldSeatsRequest,
+      requestStream: false,
+      responseType: ReturnSoldSeatsResponse as typeof ReturnSoldSeatsResponse,
+      responseStream: false,
+      options: { idempotencyLevel: "IDEMPOTENT" },
+    },
   },
 } as const;
 
@@ -2201,6 +2555,20 @@ export interface BookingServiceImplementation<CallContextExt = {}> {
     request: DeleteOrderBookingsRequest,
     context: CallContext & CallContextExt,
   ): Promise<DeepPartial<DeleteOrderBookingsResponse>>;
+  /**
+   * The order was refunded, in whole or in part: puts some of its sold seats
+   * back on sale (seats_returned of the SOLD bookings grows, the stock's
+   * seats_booked shrinks). All or nothing; a repeat with the same
+   * idempotency_key changes nothing and returns the same bookings.
+   * Errors: INVALID_ARGUMENT (missing order_id, idempotency_key or seats),
+   * NOT_FOUND (the order has no sold booking of a ticket type named),
+   * FAILED_PRECONDITION (more seats than are sold and not yet returned),
+   * ALREADY_EXISTS (the idempotency_key was used with other seats).
+   */
+  returnSoldSeats(
+    request: ReturnSoldSeatsRequest,
+    context: CallContext & CallContextExt,
+  ): Promise<DeepPartial<ReturnSoldSeatsResponse>>;
 }
 
 export interface BookingServiceClient<CallOptionsExt = {}> {
@@ -2274,6 +2642,20 @@ export interface BookingServiceClient<CallOptionsExt = {}> {
     request: DeepPartial<DeleteOrderBookingsRequest>,
     options?: CallOptions & CallOptionsExt,
   ): Promise<DeleteOrderBookingsResponse>;
+  /**
+   * The order was refunded, in whole or in part: puts some of its sold seats
+   * back on sale (seats_returned of the SOLD bookings grows, the stock's
+   * seats_booked shrinks). All or nothing; a repeat with the same
+   * idempotency_key changes nothing and returns the same bookings.
+   * Errors: INVALID_ARGUMENT (missing order_id, idempotency_key or seats),
+   * NOT_FOUND (the order has no sold booking of a ticket type named),
+   * FAILED_PRECONDITION (more seats than are sold and not yet returned),
+   * ALREADY_EXISTS (the idempotency_key was used with other seats).
+   */
+  returnSoldSeats(
+    request: DeepPartial<ReturnSoldSeatsRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): Promise<ReturnSoldSeatsResponse>;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;

@@ -27,6 +27,10 @@ export const OrderStatus = {
   ORDER_STATUS_EXPIRED: 4,
   /** ORDER_STATUS_FAILED - Could not be completed (see failure_reason); holds released. */
   ORDER_STATUS_FAILED: 5,
+  /** ORDER_STATUS_REFUNDED - Paid, then every ticket refunded; the seats went back on sale. */
+  ORDER_STATUS_REFUNDED: 6,
+  /** ORDER_STATUS_PARTIALLY_REFUNDED - Paid, then some tickets refunded; the others stay valid. */
+  ORDER_STATUS_PARTIALLY_REFUNDED: 7,
 } as const;
 
 export type OrderStatus = typeof OrderStatus[keyof typeof OrderStatus];
@@ -38,6 +42,8 @@ export namespace OrderStatus {
   export type ORDER_STATUS_CANCELLED = typeof OrderStatus.ORDER_STATUS_CANCELLED;
   export type ORDER_STATUS_EXPIRED = typeof OrderStatus.ORDER_STATUS_EXPIRED;
   export type ORDER_STATUS_FAILED = typeof OrderStatus.ORDER_STATUS_FAILED;
+  export type ORDER_STATUS_REFUNDED = typeof OrderStatus.ORDER_STATUS_REFUNDED;
+  export type ORDER_STATUS_PARTIALLY_REFUNDED = typeof OrderStatus.ORDER_STATUS_PARTIALLY_REFUNDED;
 }
 
 export function orderStatusFromJSON(object: any): OrderStatus {
@@ -60,6 +66,12 @@ export function orderStatusFromJSON(object: any): OrderStatus {
     case 5:
     case "ORDER_STATUS_FAILED":
       return OrderStatus.ORDER_STATUS_FAILED;
+    case 6:
+    case "ORDER_STATUS_REFUNDED":
+      return OrderStatus.ORDER_STATUS_REFUNDED;
+    case 7:
+    case "ORDER_STATUS_PARTIALLY_REFUNDED":
+      return OrderStatus.ORDER_STATUS_PARTIALLY_REFUNDED;
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum OrderStatus");
   }
@@ -79,8 +91,110 @@ export function orderStatusToJSON(object: OrderStatus): string {
       return "ORDER_STATUS_EXPIRED";
     case OrderStatus.ORDER_STATUS_FAILED:
       return "ORDER_STATUS_FAILED";
+    case OrderStatus.ORDER_STATUS_REFUNDED:
+      return "ORDER_STATUS_REFUNDED";
+    case OrderStatus.ORDER_STATUS_PARTIALLY_REFUNDED:
+      return "ORDER_STATUS_PARTIALLY_REFUNDED";
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum OrderStatus");
+  }
+}
+
+export const RefundReason = {
+  REFUND_REASON_UNSPECIFIED: 0,
+  /** REFUND_REASON_REQUESTED - RefundOrder. */
+  REFUND_REASON_REQUESTED: 1,
+  /** REFUND_REASON_LATE_PAYMENT - The payment succeeded after the order expired or was cancelled. */
+  REFUND_REASON_LATE_PAYMENT: 2,
+  /** REFUND_REASON_DUPLICATE_PAYMENT - Another payment had already paid the order. */
+  REFUND_REASON_DUPLICATE_PAYMENT: 3,
+} as const;
+
+export type RefundReason = typeof RefundReason[keyof typeof RefundReason];
+
+export namespace RefundReason {
+  export type REFUND_REASON_UNSPECIFIED = typeof RefundReason.REFUND_REASON_UNSPECIFIED;
+  export type REFUND_REASON_REQUESTED = typeof RefundReason.REFUND_REASON_REQUESTED;
+  export type REFUND_REASON_LATE_PAYMENT = typeof RefundReason.REFUND_REASON_LATE_PAYMENT;
+  export type REFUND_REASON_DUPLICATE_PAYMENT = typeof RefundReason.REFUND_REASON_DUPLICATE_PAYMENT;
+}
+
+export function refundReasonFromJSON(object: any): RefundReason {
+  switch (object) {
+    case 0:
+    case "REFUND_REASON_UNSPECIFIED":
+      return RefundReason.REFUND_REASON_UNSPECIFIED;
+    case 1:
+    case "REFUND_REASON_REQUESTED":
+      return RefundReason.REFUND_REASON_REQUESTED;
+    case 2:
+    case "REFUND_REASON_LATE_PAYMENT":
+      return RefundReason.REFUND_REASON_LATE_PAYMENT;
+    case 3:
+    case "REFUND_REASON_DUPLICATE_PAYMENT":
+      return RefundReason.REFUND_REASON_DUPLICATE_PAYMENT;
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum RefundReason");
+  }
+}
+
+export function refundReasonToJSON(object: RefundReason): string {
+  switch (object) {
+    case RefundReason.REFUND_REASON_UNSPECIFIED:
+      return "REFUND_REASON_UNSPECIFIED";
+    case RefundReason.REFUND_REASON_REQUESTED:
+      return "REFUND_REASON_REQUESTED";
+    case RefundReason.REFUND_REASON_LATE_PAYMENT:
+      return "REFUND_REASON_LATE_PAYMENT";
+    case RefundReason.REFUND_REASON_DUPLICATE_PAYMENT:
+      return "REFUND_REASON_DUPLICATE_PAYMENT";
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum RefundReason");
+  }
+}
+
+export const RefundStatus = {
+  REFUND_STATUS_UNSPECIFIED: 0,
+  /** REFUND_STATUS_PENDING - Asked of the provider; retried until it confirms. */
+  REFUND_STATUS_PENDING: 1,
+  /** REFUND_STATUS_SUCCEEDED - The provider returned the money. */
+  REFUND_STATUS_SUCCEEDED: 2,
+} as const;
+
+export type RefundStatus = typeof RefundStatus[keyof typeof RefundStatus];
+
+export namespace RefundStatus {
+  export type REFUND_STATUS_UNSPECIFIED = typeof RefundStatus.REFUND_STATUS_UNSPECIFIED;
+  export type REFUND_STATUS_PENDING = typeof RefundStatus.REFUND_STATUS_PENDING;
+  export type REFUND_STATUS_SUCCEEDED = typeof RefundStatus.REFUND_STATUS_SUCCEEDED;
+}
+
+export function refundStatusFromJSON(object: any): RefundStatus {
+  switch (object) {
+    case 0:
+    case "REFUND_STATUS_UNSPECIFIED":
+      return RefundStatus.REFUND_STATUS_UNSPECIFIED;
+    case 1:
+    case "REFUND_STATUS_PENDING":
+      return RefundStatus.REFUND_STATUS_PENDING;
+    case 2:
+    case "REFUND_STATUS_SUCCEEDED":
+      return RefundStatus.REFUND_STATUS_SUCCEEDED;
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum RefundStatus");
+  }
+}
+
+export function refundStatusToJSON(object: RefundStatus): string {
+  switch (object) {
+    case RefundStatus.REFUND_STATUS_UNSPECIFIED:
+      return "REFUND_STATUS_UNSPECIFIED";
+    case RefundStatus.REFUND_STATUS_PENDING:
+      return "REFUND_STATUS_PENDING";
+    case RefundStatus.REFUND_STATUS_SUCCEEDED:
+      return "REFUND_STATUS_SUCCEEDED";
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum RefundStatus");
   }
 }
 
@@ -143,6 +257,45 @@ export interface Order {
   tickets: Ticket[];
   /** Why the order FAILED, for people; empty otherwise. */
   failureReason: string;
+  /** How the buyer pays through the payment provider: set from PlaceOrder on. */
+  payment:
+    | PaymentSession
+    | undefined;
+  /**
+   * Every refund of a payment of this order (the order's own, and payments
+   * that came too late or twice), oldest first.
+   */
+  refunds: Refund[];
+}
+
+/** What a client needs to take the buyer to the payment provider. */
+export interface PaymentSession {
+  /** `sandbox` or `stripe`. */
+  provider: string;
+  /** The provider's id of the payment (a Stripe PaymentIntent id). */
+  paymentId: string;
+  /** For the provider's client-side SDK (Stripe.js); empty for the sandbox. */
+  clientSecret: string;
+  /** A page where the buyer pays; empty where the client SDK is used instead. */
+  payUrl: string;
+}
+
+/** Money returned through the payment provider. */
+export interface Refund {
+  /** UUID. */
+  id: string;
+  /** The provider's payment refunded. */
+  paymentId: string;
+  amount: Money | undefined;
+  reason: RefundReason;
+  status: RefundStatus;
+  /** The tickets this refund voids; empty for a payment that bought nothing. */
+  ticketCodes: string[];
+  createdAt:
+    | Date
+    | undefined;
+  /** When the provider confirmed it; unset while PENDING. */
+  refundedAt: Date | undefined;
 }
 
 /** One line of an order; unit_price is the price when the order was placed. */
@@ -163,6 +316,8 @@ export interface Ticket {
   code: string;
   eventId: string;
   ticketTypeId: string;
+  /** Refunded: no longer admits anyone. */
+  voided: boolean;
 }
 
 export interface GetUserCartRequest {
@@ -262,6 +417,24 @@ export interface ListOrdersResponse {
   orders: Order[];
   /** Token for the next page; empty when this is the last page. */
   nextPageToken: string;
+}
+
+export interface RefundOrderRequest {
+  /** The order's buyer. */
+  userId: string;
+  orderId: string;
+  /** The tickets to refund; empty: every valid ticket of the order. */
+  ticketCodes: string[];
+  /**
+   * Client-chosen unique key; retrying with the same key returns the same
+   * refund.
+   */
+  idempotencyKey: string;
+}
+
+export interface RefundOrderResponse {
+  /** The order with the refund (PENDING until the provider confirms). */
+  order: Order | undefined;
 }
 
 function createBaseCart(): Cart {
@@ -535,6 +708,8 @@ function createBaseOrder(): Order {
     paymentReference: "",
     tickets: [],
     failureReason: "",
+    payment: undefined,
+    refunds: [],
   };
 }
 
@@ -578,6 +753,12 @@ export const Order: MessageFns<Order> = {
     }
     if (message.failureReason !== "") {
       writer.uint32(106).string(message.failureReason);
+    }
+    if (message.payment !== undefined) {
+      PaymentSession.encode(message.payment, writer.uint32(114).fork()).join();
+    }
+    for (const v of message.refunds) {
+      Refund.encode(v!, writer.uint32(122).fork()).join();
     }
     return writer;
   },
@@ -699,6 +880,22 @@ export const Order: MessageFns<Order> = {
             message.failureReason = reader.string();
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.payment = PaymentSession.decode(reader, reader.uint32());
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.refunds.push(Refund.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -756,6 +953,10 @@ export const Order: MessageFns<Order> = {
         : isSet(object.failure_reason)
         ? globalThis.String(object.failure_reason)
         : "",
+      payment: isSet(object.payment) ? PaymentSession.fromJSON(object.payment) : undefined,
+      refunds: globalThis.Array.isArray(object?.refunds)
+        ? object.refunds.map((e: any) => Refund.fromJSON(e))
+        : [],
     };
   },
 
@@ -800,6 +1001,12 @@ export const Order: MessageFns<Order> = {
     if (message.failureReason !== "") {
       obj.failureReason = message.failureReason;
     }
+    if (message.payment !== undefined) {
+      obj.payment = PaymentSession.toJSON(message.payment);
+    }
+    if (message.refunds?.length) {
+      obj.refunds = message.refunds.map((e) => Refund.toJSON(e));
+    }
     return obj;
   },
 
@@ -821,6 +1028,347 @@ export const Order: MessageFns<Order> = {
     message.paymentReference = object.paymentReference ?? "";
     message.tickets = object.tickets?.map((e) => Ticket.fromPartial(e)) || [];
     message.failureReason = object.failureReason ?? "";
+    message.payment = (object.payment !== undefined && object.payment !== null)
+      ? PaymentSession.fromPartial(object.payment)
+      : undefined;
+    message.refunds = object.refunds?.map((e) => Refund.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePaymentSession(): PaymentSession {
+  return { provider: "", paymentId: "", clientSecret: "", payUrl: "" };
+}
+
+export const PaymentSession: MessageFns<PaymentSession> = {
+  encode(message: PaymentSession, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.provider !== "") {
+      writer.uint32(10).string(message.provider);
+    }
+    if (message.paymentId !== "") {
+      writer.uint32(18).string(message.paymentId);
+    }
+    if (message.clientSecret !== "") {
+      writer.uint32(26).string(message.clientSecret);
+    }
+    if (message.payUrl !== "") {
+      writer.uint32(34).string(message.payUrl);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PaymentSession {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePaymentSession();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.paymentId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.clientSecret = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.payUrl = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PaymentSession {
+    return {
+      provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
+      paymentId: isSet(object.paymentId)
+        ? globalThis.String(object.paymentId)
+        : isSet(object.payment_id)
+        ? globalThis.String(object.payment_id)
+        : "",
+      clientSecret: isSet(object.clientSecret)
+        ? globalThis.String(object.clientSecret)
+        : isSet(object.client_secret)
+        ? globalThis.String(object.client_secret)
+        : "",
+      payUrl: isSet(object.payUrl)
+        ? globalThis.String(object.payUrl)
+        : isSet(object.pay_url)
+        ? globalThis.String(object.pay_url)
+        : "",
+    };
+  },
+
+  toJSON(message: PaymentSession): unknown {
+    const obj: any = {};
+    if (message.provider !== "") {
+      obj.provider = message.provider;
+    }
+    if (message.paymentId !== "") {
+      obj.paymentId = message.paymentId;
+    }
+    if (message.clientSecret !== "") {
+      obj.clientSecret = message.clientSecret;
+    }
+    if (message.payUrl !== "") {
+      obj.payUrl = message.payUrl;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PaymentSession>): PaymentSession {
+    return PaymentSession.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PaymentSession>): PaymentSession {
+    const message = createBasePaymentSession();
+    message.provider = object.provider ?? "";
+    message.paymentId = object.paymentId ?? "";
+    message.clientSecret = object.clientSecret ?? "";
+    message.payUrl = object.payUrl ?? "";
+    return message;
+  },
+};
+
+function createBaseRefund(): Refund {
+  return {
+    id: "",
+    paymentId: "",
+    amount: undefined,
+    reason: 0,
+    status: 0,
+    ticketCodes: [],
+    createdAt: undefined,
+    refundedAt: undefined,
+  };
+}
+
+export const Refund: MessageFns<Refund> = {
+  encode(message: Refund, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.paymentId !== "") {
+      writer.uint32(18).string(message.paymentId);
+    }
+    if (message.amount !== undefined) {
+      Money.encode(message.amount, writer.uint32(26).fork()).join();
+    }
+    if (message.reason !== 0) {
+      writer.uint32(32).int32(message.reason);
+    }
+    if (message.status !== 0) {
+      writer.uint32(40).int32(message.status);
+    }
+    for (const v of message.ticketCodes) {
+      writer.uint32(50).string(v!);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(58).fork()).join();
+    }
+    if (message.refundedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.refundedAt), writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Refund {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRefund();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.paymentId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.amount = Money.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.reason = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.ticketCodes.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.refundedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Refund {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      paymentId: isSet(object.paymentId)
+        ? globalThis.String(object.paymentId)
+        : isSet(object.payment_id)
+        ? globalThis.String(object.payment_id)
+        : "",
+      amount: isSet(object.amount) ? Money.fromJSON(object.amount) : undefined,
+      reason: isSet(object.reason) ? refundReasonFromJSON(object.reason) : 0,
+      status: isSet(object.status) ? refundStatusFromJSON(object.status) : 0,
+      ticketCodes: globalThis.Array.isArray(object?.ticketCodes)
+        ? object.ticketCodes.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.ticket_codes)
+        ? object.ticket_codes.map((e: any) => globalThis.String(e))
+        : [],
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+      refundedAt: isSet(object.refundedAt)
+        ? fromJsonTimestamp(object.refundedAt)
+        : isSet(object.refunded_at)
+        ? fromJsonTimestamp(object.refunded_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Refund): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.paymentId !== "") {
+      obj.paymentId = message.paymentId;
+    }
+    if (message.amount !== undefined) {
+      obj.amount = Money.toJSON(message.amount);
+    }
+    if (message.reason !== 0) {
+      obj.reason = refundReasonToJSON(message.reason);
+    }
+    if (message.status !== 0) {
+      obj.status = refundStatusToJSON(message.status);
+    }
+    if (message.ticketCodes?.length) {
+      obj.ticketCodes = message.ticketCodes;
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    if (message.refundedAt !== undefined) {
+      obj.refundedAt = message.refundedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Refund>): Refund {
+    return Refund.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Refund>): Refund {
+    const message = createBaseRefund();
+    message.id = object.id ?? "";
+    message.paymentId = object.paymentId ?? "";
+    message.amount = (object.amount !== undefined && object.amount !== null)
+      ? Money.fromPartial(object.amount)
+      : undefined;
+    message.reason = object.reason ?? 0;
+    message.status = object.status ?? 0;
+    message.ticketCodes = object.ticketCodes?.map((e) => e) || [];
+    message.createdAt = object.createdAt ?? undefined;
+    message.refundedAt = object.refundedAt ?? undefined;
     return message;
   },
 };
@@ -977,7 +1525,7 @@ export const OrderItem: MessageFns<OrderItem> = {
 };
 
 function createBaseTicket(): Ticket {
-  return { code: "", eventId: "", ticketTypeId: "" };
+  return { code: "", eventId: "", ticketTypeId: "", voided: false };
 }
 
 export const Ticket: MessageFns<Ticket> = {
@@ -990,6 +1538,9 @@ export const Ticket: MessageFns<Ticket> = {
     }
     if (message.ticketTypeId !== "") {
       writer.uint32(26).string(message.ticketTypeId);
+    }
+    if (message.voided !== false) {
+      writer.uint32(32).bool(message.voided);
     }
     return writer;
   },
@@ -1031,6 +1582,14 @@ export const Ticket: MessageFns<Ticket> = {
             message.ticketTypeId = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.voided = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1056,6 +1615,7 @@ export const Ticket: MessageFns<Ticket> = {
         : isSet(object.ticket_type_id)
         ? globalThis.String(object.ticket_type_id)
         : "",
+      voided: isSet(object.voided) ? globalThis.Boolean(object.voided) : false,
     };
   },
 
@@ -1070,6 +1630,9 @@ export const Ticket: MessageFns<Ticket> = {
     if (message.ticketTypeId !== "") {
       obj.ticketTypeId = message.ticketTypeId;
     }
+    if (message.voided !== false) {
+      obj.voided = message.voided;
+    }
     return obj;
   },
 
@@ -1081,6 +1644,7 @@ export const Ticket: MessageFns<Ticket> = {
     message.code = object.code ?? "";
     message.eventId = object.eventId ?? "";
     message.ticketTypeId = object.ticketTypeId ?? "";
+    message.voided = object.voided ?? false;
     return message;
   },
 };
@@ -2475,6 +3039,206 @@ export const ListOrdersResponse: MessageFns<ListOrdersResponse> = {
   },
 };
 
+function createBaseRefundOrderRequest(): RefundOrderRequest {
+  return { userId: "", orderId: "", ticketCodes: [], idempotencyKey: "" };
+}
+
+export const RefundOrderRequest: MessageFns<RefundOrderRequest> = {
+  encode(message: RefundOrderRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.orderId !== "") {
+      writer.uint32(18).string(message.orderId);
+    }
+    for (const v of message.ticketCodes) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(34).string(message.idempotencyKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RefundOrderRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRefundOrderRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.orderId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.ticketCodes.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RefundOrderRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      orderId: isSet(object.orderId)
+        ? globalThis.String(object.orderId)
+        : isSet(object.order_id)
+        ? globalThis.String(object.order_id)
+        : "",
+      ticketCodes: globalThis.Array.isArray(object?.ticketCodes)
+        ? object.ticketCodes.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.ticket_codes)
+        ? object.ticket_codes.map((e: any) => globalThis.String(e))
+        : [],
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : "",
+    };
+  },
+
+  toJSON(message: RefundOrderRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.orderId !== "") {
+      obj.orderId = message.orderId;
+    }
+    if (message.ticketCodes?.length) {
+      obj.ticketCodes = message.ticketCodes;
+    }
+    if (message.idempotencyKey !== "") {
+      obj.idempotencyKey = message.idempotencyKey;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RefundOrderRequest>): RefundOrderRequest {
+    return RefundOrderRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RefundOrderRequest>): RefundOrderRequest {
+    const message = createBaseRefundOrderRequest();
+    message.userId = object.userId ?? "";
+    message.orderId = object.orderId ?? "";
+    message.ticketCodes = object.ticketCodes?.map((e) => e) || [];
+    message.idempotencyKey = object.idempotencyKey ?? "";
+    return message;
+  },
+};
+
+function createBaseRefundOrderResponse(): RefundOrderResponse {
+  return { order: undefined };
+}
+
+export const RefundOrderResponse: MessageFns<RefundOrderResponse> = {
+  encode(message: RefundOrderResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.order !== undefined) {
+      Order.encode(message.order, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RefundOrderResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRefundOrderResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.order = Order.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RefundOrderResponse {
+    return { order: isSet(object.order) ? Order.fromJSON(object.order) : undefined };
+  },
+
+  toJSON(message: RefundOrderResponse): unknown {
+    const obj: any = {};
+    if (message.order !== undefined) {
+      obj.order = Order.toJSON(message.order);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RefundOrderResponse>): RefundOrderResponse {
+    return RefundOrderResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RefundOrderResponse>): RefundOrderResponse {
+    const message = createBaseRefundOrderResponse();
+    message.order = (object.order !== undefined && object.order !== null) ? Order.fromPartial(object.order) : undefined;
+    return message;
+  },
+};
+
 /**
  * Carts and orders. An order is CREATED with a hold on every item's seats and
  * an expires_at; it then becomes PAID, CANCELLED, EXPIRED or FAILED, once.
@@ -2608,6 +3372,29 @@ export const CheckoutServiceDefinition = {
       responseStream: false,
       options: { idempotencyLevel: "NO_SIDE_EFFECTS" },
     },
+    /**
+     * Refunds a PAID (or PARTIALLY_REFUNDED) order through the payment
+     * provider: all of its valid tickets, or those named in ticket_codes. The
+     * tickets are voided and their seats go back on sale once the provider has
+     * returned the money; until then the refund is PENDING (retried). The
+     * order becomes REFUNDED, or PARTIALLY_REFUNDED while valid tickets remain.
+     * Who: the event's organizer or an admin at any time; the buyer until the
+     * event's refundable_until. Repeating with the same idempotency_key returns
+     * the same refund.
+     * Errors: INVALID_ARGUMENT (missing idempotency_key, unknown or voided
+     * ticket code), NOT_FOUND (order_id), PERMISSION_DENIED (a buyer past the
+     * refund deadline, or an event without one), FAILED_PRECONDITION (the order
+     * is not paid, or was paid at the box office, not through the provider),
+     * ALREADY_EXISTS (the idempotency_key was used with other tickets).
+     */
+    refundOrder: {
+      name: "RefundOrder",
+      requestType: RefundOrderRequest as typeof RefundOrderRequest,
+      requestStream: false,
+      responseType: RefundOrderResponse as typeof RefundOrderResponse,
+      responseStream: false,
+      options: { idempotencyLevel: "IDEMPOTENT" },
+    },
   },
 } as const;
 
@@ -2687,6 +3474,25 @@ export interface CheckoutServiceImplementation<CallContextExt = {}> {
     request: ListOrdersRequest,
     context: CallContext & CallContextExt,
   ): Promise<DeepPartial<ListOrdersResponse>>;
+  /**
+   * Refunds a PAID (or PARTIALLY_REFUNDED) order through the payment
+   * provider: all of its valid tickets, or those named in ticket_codes. The
+   * tickets are voided and their seats go back on sale once the provider has
+   * returned the money; until then the refund is PENDING (retried). The
+   * order becomes REFUNDED, or PARTIALLY_REFUNDED while valid tickets remain.
+   * Who: the event's organizer or an admin at any time; the buyer until the
+   * event's refundable_until. Repeating with the same idempotency_key returns
+   * the same refund.
+   * Errors: INVALID_ARGUMENT (missing idempotency_key, unknown or voided
+   * ticket code), NOT_FOUND (order_id), PERMISSION_DENIED (a buyer past the
+   * refund deadline, or an event without one), FAILED_PRECONDITION (the order
+   * is not paid, or was paid at the box office, not through the provider),
+   * ALREADY_EXISTS (the idempotency_key was used with other tickets).
+   */
+  refundOrder(
+    request: RefundOrderRequest,
+    context: CallContext & CallContextExt,
+  ): Promise<DeepPartial<RefundOrderResponse>>;
 }
 
 export interface CheckoutServiceClient<CallOptionsExt = {}> {
@@ -2765,6 +3571,25 @@ export interface CheckoutServiceClient<CallOptionsExt = {}> {
     request: DeepPartial<ListOrdersRequest>,
     options?: CallOptions & CallOptionsExt,
   ): Promise<ListOrdersResponse>;
+  /**
+   * Refunds a PAID (or PARTIALLY_REFUNDED) order through the payment
+   * provider: all of its valid tickets, or those named in ticket_codes. The
+   * tickets are voided and their seats go back on sale once the provider has
+   * returned the money; until then the refund is PENDING (retried). The
+   * order becomes REFUNDED, or PARTIALLY_REFUNDED while valid tickets remain.
+   * Who: the event's organizer or an admin at any time; the buyer until the
+   * event's refundable_until. Repeating with the same idempotency_key returns
+   * the same refund.
+   * Errors: INVALID_ARGUMENT (missing idempotency_key, unknown or voided
+   * ticket code), NOT_FOUND (order_id), PERMISSION_DENIED (a buyer past the
+   * refund deadline, or an event without one), FAILED_PRECONDITION (the order
+   * is not paid, or was paid at the box office, not through the provider),
+   * ALREADY_EXISTS (the idempotency_key was used with other tickets).
+   */
+  refundOrder(
+    request: DeepPartial<RefundOrderRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): Promise<RefundOrderResponse>;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;

@@ -7,7 +7,7 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Timestamp } from "../../google/protobuf/timestamp.ts";
-import { Order } from "./checkout_service.ts";
+import { Order, Refund } from "./checkout_service.ts";
 
 export const protobufPackage = "ticket.checkout.v1";
 
@@ -21,6 +21,21 @@ export const OrderEventType = {
   ORDER_EVENT_TYPE_CANCELLED: 3,
   ORDER_EVENT_TYPE_EXPIRED: 4,
   ORDER_EVENT_TYPE_FAILED: 5,
+  /**
+   * ORDER_EVENT_TYPE_PAYMENT_FAILED - A payment attempt failed (declined); the order stays payable until it
+   * expires.
+   */
+  ORDER_EVENT_TYPE_PAYMENT_FAILED: 6,
+  /**
+   * ORDER_EVENT_TYPE_REFUNDED - The provider returned the money of a refund of the order's tickets
+   * (refund names it); the order is REFUNDED or PARTIALLY_REFUNDED.
+   */
+  ORDER_EVENT_TYPE_REFUNDED: 7,
+  /**
+   * ORDER_EVENT_TYPE_LATE_PAYMENT_REFUNDED - A payment that came after the order expired or was cancelled, or after
+   * another payment had paid it, was refunded (refund names it).
+   */
+  ORDER_EVENT_TYPE_LATE_PAYMENT_REFUNDED: 8,
 } as const;
 
 export type OrderEventType = typeof OrderEventType[keyof typeof OrderEventType];
@@ -32,6 +47,9 @@ export namespace OrderEventType {
   export type ORDER_EVENT_TYPE_CANCELLED = typeof OrderEventType.ORDER_EVENT_TYPE_CANCELLED;
   export type ORDER_EVENT_TYPE_EXPIRED = typeof OrderEventType.ORDER_EVENT_TYPE_EXPIRED;
   export type ORDER_EVENT_TYPE_FAILED = typeof OrderEventType.ORDER_EVENT_TYPE_FAILED;
+  export type ORDER_EVENT_TYPE_PAYMENT_FAILED = typeof OrderEventType.ORDER_EVENT_TYPE_PAYMENT_FAILED;
+  export type ORDER_EVENT_TYPE_REFUNDED = typeof OrderEventType.ORDER_EVENT_TYPE_REFUNDED;
+  export type ORDER_EVENT_TYPE_LATE_PAYMENT_REFUNDED = typeof OrderEventType.ORDER_EVENT_TYPE_LATE_PAYMENT_REFUNDED;
 }
 
 export function orderEventTypeFromJSON(object: any): OrderEventType {
@@ -54,6 +72,15 @@ export function orderEventTypeFromJSON(object: any): OrderEventType {
     case 5:
     case "ORDER_EVENT_TYPE_FAILED":
       return OrderEventType.ORDER_EVENT_TYPE_FAILED;
+    case 6:
+    case "ORDER_EVENT_TYPE_PAYMENT_FAILED":
+      return OrderEventType.ORDER_EVENT_TYPE_PAYMENT_FAILED;
+    case 7:
+    case "ORDER_EVENT_TYPE_REFUNDED":
+      return OrderEventType.ORDER_EVENT_TYPE_REFUNDED;
+    case 8:
+    case "ORDER_EVENT_TYPE_LATE_PAYMENT_REFUNDED":
+      return OrderEventType.ORDER_EVENT_TYPE_LATE_PAYMENT_REFUNDED;
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum OrderEventType");
   }
@@ -73,6 +100,12 @@ export function orderEventTypeToJSON(object: OrderEventType): string {
       return "ORDER_EVENT_TYPE_EXPIRED";
     case OrderEventType.ORDER_EVENT_TYPE_FAILED:
       return "ORDER_EVENT_TYPE_FAILED";
+    case OrderEventType.ORDER_EVENT_TYPE_PAYMENT_FAILED:
+      return "ORDER_EVENT_TYPE_PAYMENT_FAILED";
+    case OrderEventType.ORDER_EVENT_TYPE_REFUNDED:
+      return "ORDER_EVENT_TYPE_REFUNDED";
+    case OrderEventType.ORDER_EVENT_TYPE_LATE_PAYMENT_REFUNDED:
+      return "ORDER_EVENT_TYPE_LATE_PAYMENT_REFUNDED";
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum OrderEventType");
   }
@@ -104,10 +137,19 @@ export interface OrderEvent {
    * otherwise.
    */
   refundPaymentReference: string;
+  /** The refund a REFUNDED or LATE_PAYMENT_REFUNDED event announces. */
+  refund: Refund | undefined;
 }
 
 function createBaseOrderEvent(): OrderEvent {
-  return { eventId: "", eventType: 0, occurredAt: undefined, order: undefined, refundPaymentReference: "" };
+  return {
+    eventId: "",
+    eventType: 0,
+    occurredAt: undefined,
+    order: undefined,
+    refundPaymentReference: "",
+    refund: undefined,
+  };
 }
 
 export const OrderEvent: MessageFns<OrderEvent> = {
@@ -126,6 +168,9 @@ export const OrderEvent: MessageFns<OrderEvent> = {
     }
     if (message.refundPaymentReference !== "") {
       writer.uint32(42).string(message.refundPaymentReference);
+    }
+    if (message.refund !== undefined) {
+      Refund.encode(message.refund, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -183,6 +228,14 @@ export const OrderEvent: MessageFns<OrderEvent> = {
             message.refundPaymentReference = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.refund = Refund.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -218,6 +271,7 @@ export const OrderEvent: MessageFns<OrderEvent> = {
         : isSet(object.refund_payment_reference)
         ? globalThis.String(object.refund_payment_reference)
         : "",
+      refund: isSet(object.refund) ? Refund.fromJSON(object.refund) : undefined,
     };
   },
 
@@ -238,6 +292,9 @@ export const OrderEvent: MessageFns<OrderEvent> = {
     if (message.refundPaymentReference !== "") {
       obj.refundPaymentReference = message.refundPaymentReference;
     }
+    if (message.refund !== undefined) {
+      obj.refund = Refund.toJSON(message.refund);
+    }
     return obj;
   },
 
@@ -251,6 +308,9 @@ export const OrderEvent: MessageFns<OrderEvent> = {
     message.occurredAt = object.occurredAt ?? undefined;
     message.order = (object.order !== undefined && object.order !== null) ? Order.fromPartial(object.order) : undefined;
     message.refundPaymentReference = object.refundPaymentReference ?? "";
+    message.refund = (object.refund !== undefined && object.refund !== null)
+      ? Refund.fromPartial(object.refund)
+      : undefined;
     return message;
   },
 };

@@ -49,6 +49,11 @@ export interface Event {
    * everyone else, and for events created before owners were recorded.
    */
   organizerId: string;
+  /**
+   * Until when a buyer may refund their own tickets (checkout RefundOrder);
+   * unset: buyers may not (the organizer and admins always may).
+   */
+  refundableUntil: Date | undefined;
 }
 
 /** A kind of ticket for one event, with its price and number of seats. */
@@ -130,6 +135,11 @@ export interface CreateEventRequest {
     | undefined;
   /** At least one. */
   ticketTypes: TicketTypeSpec[];
+  /**
+   * Until when buyers may refund their own tickets; unset: they may not.
+   * At most ends_at.
+   */
+  refundableUntil: Date | undefined;
 }
 
 export interface CreateEventResponse {
@@ -342,6 +352,7 @@ function createBaseEvent(): Event {
     ticketTypes: [],
     createdAt: undefined,
     organizerId: "",
+    refundableUntil: undefined,
   };
 }
 
@@ -373,6 +384,9 @@ export const Event: MessageFns<Event> = {
     }
     if (message.organizerId !== "") {
       writer.uint32(74).string(message.organizerId);
+    }
+    if (message.refundableUntil !== undefined) {
+      Timestamp.encode(toTimestamp(message.refundableUntil), writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -462,6 +476,14 @@ export const Event: MessageFns<Event> = {
             message.organizerId = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.refundableUntil = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -505,6 +527,11 @@ export const Event: MessageFns<Event> = {
         : isSet(object.organizer_id)
         ? globalThis.String(object.organizer_id)
         : "",
+      refundableUntil: isSet(object.refundableUntil)
+        ? fromJsonTimestamp(object.refundableUntil)
+        : isSet(object.refundable_until)
+        ? fromJsonTimestamp(object.refundable_until)
+        : undefined,
     };
   },
 
@@ -537,6 +564,9 @@ export const Event: MessageFns<Event> = {
     if (message.organizerId !== "") {
       obj.organizerId = message.organizerId;
     }
+    if (message.refundableUntil !== undefined) {
+      obj.refundableUntil = message.refundableUntil.toISOString();
+    }
     return obj;
   },
 
@@ -556,6 +586,7 @@ export const Event: MessageFns<Event> = {
     message.ticketTypes = object.ticketTypes?.map((e) => TicketType.fromPartial(e)) || [];
     message.createdAt = object.createdAt ?? undefined;
     message.organizerId = object.organizerId ?? "";
+    message.refundableUntil = object.refundableUntil ?? undefined;
     return message;
   },
 };
@@ -1181,6 +1212,7 @@ function createBaseCreateEventRequest(): CreateEventRequest {
     endsAt: undefined,
     locationId: undefined,
     ticketTypes: [],
+    refundableUntil: undefined,
   };
 }
 
@@ -1206,6 +1238,9 @@ export const CreateEventRequest: MessageFns<CreateEventRequest> = {
     }
     for (const v of message.ticketTypes) {
       TicketTypeSpec.encode(v!, writer.uint32(58).fork()).join();
+    }
+    if (message.refundableUntil !== undefined) {
+      Timestamp.encode(toTimestamp(message.refundableUntil), writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -1279,6 +1314,14 @@ export const CreateEventRequest: MessageFns<CreateEventRequest> = {
             message.ticketTypes.push(TicketTypeSpec.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.refundableUntil = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1320,6 +1363,11 @@ export const CreateEventRequest: MessageFns<CreateEventRequest> = {
         : globalThis.Array.isArray(object?.ticket_types)
         ? object.ticket_types.map((e: any) => TicketTypeSpec.fromJSON(e))
         : [],
+      refundableUntil: isSet(object.refundableUntil)
+        ? fromJsonTimestamp(object.refundableUntil)
+        : isSet(object.refundable_until)
+        ? fromJsonTimestamp(object.refundable_until)
+        : undefined,
     };
   },
 
@@ -1346,6 +1394,9 @@ export const CreateEventRequest: MessageFns<CreateEventRequest> = {
     if (message.ticketTypes?.length) {
       obj.ticketTypes = message.ticketTypes.map((e) => TicketTypeSpec.toJSON(e));
     }
+    if (message.refundableUntil !== undefined) {
+      obj.refundableUntil = message.refundableUntil.toISOString();
+    }
     return obj;
   },
 
@@ -1361,6 +1412,7 @@ export const CreateEventRequest: MessageFns<CreateEventRequest> = {
     message.endsAt = object.endsAt ?? undefined;
     message.locationId = object.locationId ?? undefined;
     message.ticketTypes = object.ticketTypes?.map((e) => TicketTypeSpec.fromPartial(e)) || [];
+    message.refundableUntil = object.refundableUntil ?? undefined;
     return message;
   },
 };

@@ -21,6 +21,22 @@ export const NotificationKind = {
   NOTIFICATION_KIND_ORDER_CANCELLED: 3,
   NOTIFICATION_KIND_ORDER_EXPIRED: 4,
   NOTIFICATION_KIND_ORDER_FAILED: 5,
+  /**
+   * NOTIFICATION_KIND_ORDER_PAYMENT_FAILED - A payment attempt was declined; the order can still be paid until it
+   * expires.
+   */
+  NOTIFICATION_KIND_ORDER_PAYMENT_FAILED: 6,
+  /**
+   * NOTIFICATION_KIND_ORDER_REFUNDED - A refund of some or all of the order's tickets was paid back; one per
+   * refund.
+   */
+  NOTIFICATION_KIND_ORDER_REFUNDED: 7,
+  /**
+   * NOTIFICATION_KIND_LATE_PAYMENT_REFUNDED - A payment that bought nothing (it came after the order expired or was
+   * cancelled, or after another payment had paid it) was refunded; one per
+   * refund.
+   */
+  NOTIFICATION_KIND_LATE_PAYMENT_REFUNDED: 8,
 } as const;
 
 export type NotificationKind = typeof NotificationKind[keyof typeof NotificationKind];
@@ -32,6 +48,9 @@ export namespace NotificationKind {
   export type NOTIFICATION_KIND_ORDER_CANCELLED = typeof NotificationKind.NOTIFICATION_KIND_ORDER_CANCELLED;
   export type NOTIFICATION_KIND_ORDER_EXPIRED = typeof NotificationKind.NOTIFICATION_KIND_ORDER_EXPIRED;
   export type NOTIFICATION_KIND_ORDER_FAILED = typeof NotificationKind.NOTIFICATION_KIND_ORDER_FAILED;
+  export type NOTIFICATION_KIND_ORDER_PAYMENT_FAILED = typeof NotificationKind.NOTIFICATION_KIND_ORDER_PAYMENT_FAILED;
+  export type NOTIFICATION_KIND_ORDER_REFUNDED = typeof NotificationKind.NOTIFICATION_KIND_ORDER_REFUNDED;
+  export type NOTIFICATION_KIND_LATE_PAYMENT_REFUNDED = typeof NotificationKind.NOTIFICATION_KIND_LATE_PAYMENT_REFUNDED;
 }
 
 export function notificationKindFromJSON(object: any): NotificationKind {
@@ -54,6 +73,15 @@ export function notificationKindFromJSON(object: any): NotificationKind {
     case 5:
     case "NOTIFICATION_KIND_ORDER_FAILED":
       return NotificationKind.NOTIFICATION_KIND_ORDER_FAILED;
+    case 6:
+    case "NOTIFICATION_KIND_ORDER_PAYMENT_FAILED":
+      return NotificationKind.NOTIFICATION_KIND_ORDER_PAYMENT_FAILED;
+    case 7:
+    case "NOTIFICATION_KIND_ORDER_REFUNDED":
+      return NotificationKind.NOTIFICATION_KIND_ORDER_REFUNDED;
+    case 8:
+    case "NOTIFICATION_KIND_LATE_PAYMENT_REFUNDED":
+      return NotificationKind.NOTIFICATION_KIND_LATE_PAYMENT_REFUNDED;
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum NotificationKind");
   }
@@ -73,6 +101,12 @@ export function notificationKindToJSON(object: NotificationKind): string {
       return "NOTIFICATION_KIND_ORDER_EXPIRED";
     case NotificationKind.NOTIFICATION_KIND_ORDER_FAILED:
       return "NOTIFICATION_KIND_ORDER_FAILED";
+    case NotificationKind.NOTIFICATION_KIND_ORDER_PAYMENT_FAILED:
+      return "NOTIFICATION_KIND_ORDER_PAYMENT_FAILED";
+    case NotificationKind.NOTIFICATION_KIND_ORDER_REFUNDED:
+      return "NOTIFICATION_KIND_ORDER_REFUNDED";
+    case NotificationKind.NOTIFICATION_KIND_LATE_PAYMENT_REFUNDED:
+      return "NOTIFICATION_KIND_LATE_PAYMENT_REFUNDED";
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum NotificationKind");
   }

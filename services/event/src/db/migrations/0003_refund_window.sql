@@ -1,0 +1,2 @@
+ALTER TABLE "event"."events" ADD COLUMN "refundable_until" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "event"."events" ADD CONSTRAINT "events_refundable_until_by_end" CHECK ("event"."events"."refundable_until" is null or "event"."events"."refundable_until" <= "event"."events"."ends_at");
