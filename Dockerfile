@@ -24,6 +24,7 @@ ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
 FROM base AS manifests
 COPY package.json package-lock.json ./
 COPY packages/contracts/package.json packages/contracts/
+COPY packages/payment-sandbox/package.json packages/payment-sandbox/
 COPY packages/platform/package.json packages/platform/
 COPY packages/stack/package.json packages/stack/
 COPY packages/ticketctl/package.json packages/ticketctl/
@@ -52,7 +53,7 @@ ENV NODE_ENV=development
 USER node
 EXPOSE 9229
 
-# The image a service runs in production: its sources, the two workspaces it imports, its production dependencies.
+# The image a service runs in production: its sources, the workspaces it imports, its production dependencies.
 # Tests, benches and the platform's testing helpers stay out (.dockerignore), as do the other services.
 FROM base AS runtime
 ARG SERVICE
@@ -65,6 +66,9 @@ COPY packages/contracts/package.json packages/contracts/
 COPY packages/contracts/src packages/contracts/src
 COPY packages/platform/package.json packages/platform/
 COPY packages/platform/src packages/platform/src
+# The sandbox payment provider's SDK (checkout's, for PAYMENT_PROVIDER=sandbox); a few KB, so every image has it.
+COPY packages/payment-sandbox/package.json packages/payment-sandbox/
+COPY packages/payment-sandbox/src packages/payment-sandbox/src
 COPY services/${SERVICE}/package.json services/${SERVICE}/
 COPY services/${SERVICE}/src services/${SERVICE}/src
 RUN test -f "services/$SERVICE/src/main.ts" || { echo "no service named $SERVICE" >&2; exit 1; }

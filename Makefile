@@ -140,7 +140,7 @@ COMPOSE_CHOSEN = $(if $(DEV),$(COMPOSE_DEV),$(COMPOSE_PROD))
 COMPOSE_CHECK_ENV := POSTGRES_PASSWORD=check EVENT_DB_PASSWORD=check BOOKING_DB_PASSWORD=check \
 	CHECKOUT_DB_PASSWORD=check NOTIFICATION_DB_PASSWORD=check \
 	SERVICE_AUTH_SECRET=check-secret-of-at-least-32-characters SMTP_HOST=smtp.example.com \
-	AUTH_JWKS_URL=https://idp.example.com/jwks
+	STRIPE_SECRET_KEY=sk_test_check STRIPE_WEBHOOK_SECRET=whsec_check AUTH_JWKS_URL=https://idp.example.com/jwks
 
 compose-up: ## Build the images and start the production stack in Docker (needs .env); returns once all are healthy
 	@test -f .env || { echo "no .env: copy .env.example to .env and fill in the secrets and SMTP_HOST"; exit 1; }

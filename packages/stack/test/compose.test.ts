@@ -4,6 +4,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { bookingConfigShape, loadBookingConfig } from '@ticket/booking/config';
 import { checkoutConfigShape, loadCheckoutConfig } from '@ticket/checkout/config';
+import { DefaultHttpPort } from '@ticket/contracts/topology';
 import { eventConfigShape, loadEventConfig } from '@ticket/event/config';
 import { loadNotificationConfig, notificationConfigShape } from '@ticket/notification/config';
 import { describe, expect, it } from 'vitest';
@@ -82,7 +83,7 @@ const FILES = {
     path: 'docker-compose.prod.yml',
     infrastructure: ['postgres', 'kafka', ...SERVICE_NAMES.map((name) => `migrate-${name}`)],
   },
-  dev: { path: 'docker-compose.dev.yml', infrastructure: ['postgres', 'kafka', 'mailpit'] },
+  dev: { path: 'docker-compose.dev.yml', infrastructure: ['postgres', 'kafka', 'mailpit', 'payment-sandbox'] },
 } as const;
 
 /**
@@ -250,10 +251,11 @@ describe.each(Object.entries(FILES))('%s compose file', (kind, { path, infrastru
   it.each(SERVICE_NAMES)('%s listens, is reached and is health-checked on its config default GRPC_PORT', (name) => {
     const service = services[name] as ComposeService;
     const port = defaultPort(name);
+    // Besides gRPC: the inspector (dev) and checkout's payment webhooks (HTTP).
     const containerPorts = [
       ...(service.ports ?? []).map((entry) => parsePort(entry).container),
       ...(service.expose ?? []).map(Number),
-    ].filter((container) => container !== 9229);
+    ].filter((container) => container !== 9229 && container !== DefaultHttpPort.checkoutWebhooks);
     expect(containerPorts).toEqual([port]);
     const published = (service.ports ?? []).map(parsePort).find((entry) => entry.container === port);
     if (published) expect(published.hostPort).toBe(port);
@@ -403,6 +405,8 @@ describe('docker-compose.prod.yml', () => {
       'CHECKOUT_DB_PASSWORD',
       'NOTIFICATION_DB_PASSWORD',
       'SERVICE_AUTH_SECRET',
+      'STRIPE_SECRET_KEY',
+      'STRIPE_WEBHOOK_SECRET',
       'SMTP_HOST',
     ]) {
       expect(required, secret).toContain(secret);

@@ -20,7 +20,7 @@ ${Object.values(COMMANDS)
 
 services: EVENT_ADDR (${localAddress('event')}), CHECKOUT_ADDR (${localAddress('checkout')}), NOTIFICATION_ADDR (${localAddress('notification')})
 credentials: TICKET_TOKEN, else a token signed with AUTH_JWT_SECRET, else with the secret \`make up\` made
-  (\`orders pay\` is the box office's: TICKET_ADMIN_TOKEN, else an admin token signed the same way)`;
+  (\`orders mark-paid\` is the box office's: TICKET_ADMIN_TOKEN, else an admin token signed the same way)`;
 
 function parse(argv: string[]) {
   const { values, positionals } = parseArgs({

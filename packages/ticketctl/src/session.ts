@@ -10,7 +10,7 @@ import { UsageError } from './format.ts';
 
 const TOKEN_TTL_SECONDS = 10 * 60;
 const DEADLINE_MS = 15_000;
-/** Who the box office is when ticketctl acts as an admin for a buyer (`orders pay`). */
+/** Who the box office is when ticketctl acts as an admin for a buyer (`orders mark-paid`). */
 const BOX_OFFICE_USER = 'box-office';
 
 export interface SessionIdentity {

@@ -383,3 +383,26 @@ describe('RefundOrder', () => {
     );
   });
 });
+
+describe('after everything above', () => {
+  it('audits: every refunded order has its provider refunds, and every seat back on sale belongs to a void ticket', async () => {
+    const unbacked = await h.sql`
+      select o.id from checkout.orders o
+      where o.status in ('REFUNDED', 'PARTIALLY_REFUNDED')
+        and not exists (select from checkout.refunds r
+                        where r.order_id = o.id and r.reason = 'REQUESTED' and r.status = 'SUCCEEDED'
+                          and r.provider_refund_id is not null and r.completed_at is not null)`;
+    expect(unbacked).toEqual([]);
+    const [seats] = await h.sql<{ returned: number; voided: number }[]>`
+      select (select coalesce(sum(seats_returned), 0)::int from booking.bookings) as returned,
+             (select count(*)::int from checkout.tickets where voided_at is not null) as voided`;
+    expect(seats?.returned).toBe(seats?.voided);
+    const [money] = await h.sql<{ wrong: number }[]>`
+      select count(*)::int as wrong from checkout.refunds r
+      where r.reason = 'REQUESTED' and r.status = 'SUCCEEDED'
+        and r.amount_minor <> (select coalesce(sum(i.unit_price_minor), 0) from checkout.tickets t
+                               join checkout.order_items i on i.order_id = t.order_id and i.ticket_type_id = t.ticket_type_id
+                               where t.refund_id = r.id)`;
+    expect(money?.wrong).toBe(0);
+  });
+});

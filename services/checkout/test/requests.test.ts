@@ -304,6 +304,10 @@ describe('bad input', () => {
         BOOKING_DEADLINE_MS: '1500',
         AUTH_JWT_SECRET: h.secret,
         SERVICE_AUTH_SECRET: h.serviceSecret,
+        PAYMENT_SANDBOX_URL: h.psp.sandbox.url,
+        PAYMENT_SANDBOX_API_KEY: h.psp.apiKey,
+        PAYMENT_SANDBOX_WEBHOOK_SECRET: h.psp.webhookSecret,
+        PAYMENT_WEBHOOK_PORT: '0',
         ORDER_EVENTS_TOPIC: h.orderTopic,
         BOOKING_EVENTS_TOPIC: h.bookingTopic,
         BOOKING_EVENTS_GROUP: `checkout.unreachable.${randomUUID()}`,
@@ -336,7 +340,12 @@ describe('bad input', () => {
 });
 
 describe('configuration', () => {
-  const keys = { AUTH_JWT_SECRET: 'x'.repeat(32), SERVICE_AUTH_SECRET: 'y'.repeat(32) };
+  const keys = {
+    AUTH_JWT_SECRET: 'x'.repeat(32),
+    SERVICE_AUTH_SECRET: 'y'.repeat(32),
+    PAYMENT_SANDBOX_API_KEY: 'sandbox-key',
+    PAYMENT_SANDBOX_WEBHOOK_SECRET: 'z'.repeat(32),
+  };
 
   it('requires a way to verify users’ tokens and a service key, each of at least 32 characters', () => {
     expect(() => loadCheckoutConfig({})).toThrow(/SERVICE_AUTH_SECRET: required but not set/);
@@ -350,9 +359,16 @@ describe('configuration', () => {
       /SERVICE_AUTH_SECRET: must be at least 32/,
     );
     expect(() => loadCheckoutConfig({ ...keys, EXPIRY_CHECK_SCHEDULE: 'often' })).toThrow(/EXPIRY_CHECK_SCHEDULE/);
+    expect(() => loadCheckoutConfig({ ...keys, PAYMENT_PROVIDER: 'stripe' })).toThrow(
+      /STRIPE_SECRET_KEY: required when PAYMENT_PROVIDER is stripe/,
+    );
+    expect(() => loadCheckoutConfig({ ...keys, PAYMENT_SANDBOX_API_KEY: undefined })).toThrow(
+      /PAYMENT_SANDBOX_API_KEY: required when PAYMENT_PROVIDER is sandbox/,
+    );
     expect(
       loadCheckoutConfig({
-        SERVICE_AUTH_SECRET: keys.SERVICE_AUTH_SECRET,
+        ...keys,
+        AUTH_JWT_SECRET: undefined,
         AUTH_JWKS_URL: 'https://idp.example.com/certs',
       }),
     ).toMatchObject({ AUTH_JWKS_URL: 'https://idp.example.com/certs', AUTH_ROLES_CLAIM: 'roles' });
