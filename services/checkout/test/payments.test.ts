@@ -323,6 +323,18 @@ describe('RefundOrder', () => {
     expect(await stockLedger(h.sql, ticketTypeId)).toMatchObject({ booked: 0, returned: 2 });
   });
 
+  it('gives 8 concurrent RefundOrder calls with one key one refund', async () => {
+    const { order, user, ticketTypeId } = await paidOrder(2);
+    const request = { userId: user, orderId: order.id, ticketCodes: [], idempotencyKey: randomUUID() };
+    const admin = await h.asAdmin();
+    const results = await Promise.all(Array.from({ length: 8 }, () => outcome(h.checkout.refundOrder(request, admin))));
+    expect(results).toEqual(Array(8).fill('OK'));
+    const after = await orderOf(user, order.id);
+    expect(after.refunds).toHaveLength(1);
+    expect(after.status).toBe(OrderStatus.ORDER_STATUS_REFUNDED);
+    expect(await stockLedger(h.sql, ticketTypeId)).toMatchObject({ booked: 0, returned: 2 });
+  });
+
   it('retries a refund while the provider is down, with nothing half done in between', async () => {
     const { order, user, ticketTypeId } = await paidOrder(2);
     await h.psp.client.setRefundOutage(true);

@@ -111,11 +111,8 @@ export async function insertRequestedRefund(
   db: Executor,
   refund: NewRefund & { idempotencyKey: string },
 ): Promise<{ refund: Refund; created: boolean }> {
-  const inserted = await db
-    .insert(refunds)
-    .values(refund)
-    .onConflictDoNothing({ target: [refunds.orderId, refunds.idempotencyKey] })
-    .returning();
+  // No conflict target: the id is derived from (order, key) too, so a concurrent duplicate collides on both.
+  const inserted = await db.insert(refunds).values(refund).onConflictDoNothing().returning();
   if (inserted[0]) return { refund: toRefund(inserted[0]), created: true };
   const [row] = await db
     .select()
