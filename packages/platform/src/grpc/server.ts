@@ -11,8 +11,15 @@ import { HealthDefinition, HealthServiceImpl } from 'nice-grpc-server-health';
 import type { Logger } from '../logger.ts';
 import { createCallLoggingMiddleware } from './call-logging-middleware.ts';
 import { createErrorMiddleware } from './error-middleware.ts';
-import { createHealthRegistry, createStreamTerminator, type GrpcHealth } from './health.ts';
+import { createHealthRegistry, createStreamTerminator, type GrpcHealth, LIVENESS_SERVICE } from './health.ts';
 import { createReflection, ServerReflectionService, ServerReflectionV1AlphaService } from './reflection.ts';
+import {
+  createDecodingErrorDescriber,
+  createTimestampCheck,
+  guardRequestDecoding,
+  rejectUndecodableRequests,
+  requestRegistry,
+} from './request-decoding.ts';
 
 export interface GrpcServerOptions<CallContextExt = object> {
   logger: Logger;
@@ -68,11 +75,19 @@ export function createGrpcServer<CallContextExt = object>(
     'grpc.max_receive_message_length': maxMessageBytes,
     'grpc.max_send_message_length': maxMessageBytes,
   };
-  // Outermost first: logging sees the final status; error details must wrap the mapping that throws RichServerError.
+  // Outermost first: logging sees the final status; error details must wrap the mapping that throws RichServerError;
+  // a request that could not be decoded is refused inside the mapping, before authentication and handlers.
   const server = createServer(grpcOptions)
     .use(createCallLoggingMiddleware(logger))
     .use(errorDetailsServerMiddleware)
-    .use(createErrorMiddleware(logger));
+    .use(createErrorMiddleware(logger))
+    .use(rejectUndecodableRequests);
+  // Every definition served goes through this, so no request bytes can end in grpc-js's INTERNAL.
+  const registry = requestRegistry(descriptorSet);
+  const describeDecodingError = createDecodingErrorDescriber(registry);
+  const checkTimestamps = createTimestampCheck(registry);
+  const guarded = <Service extends CompatServiceDefinition>(definition: Service): Service =>
+    guardRequestDecoding(definition, describeDecodingError, checkTimestamps);
   const health = createHealthRegistry();
   const terminator = createStreamTerminator();
   const serviceNames: string[] = [];
@@ -81,6 +96,7 @@ export function createGrpcServer<CallContextExt = object>(
 
   async function stop(): Promise<void> {
     health.setNotServing();
+    health.setNotServing(LIVENESS_SERVICE); // the process is going away: nothing left to keep alive
     logger.info({ drainDelayMs, shutdownTimeoutMs }, 'gRPC server draining');
     if (drainDelayMs > 0) await sleep(drainDelayMs);
     terminator.terminate();
@@ -104,9 +120,9 @@ export function createGrpcServer<CallContextExt = object>(
       const name = serviceName(definition);
       if (middleware === undefined) {
         // Without a middleware the context has no extension, so the cast only restates CallContextExt = object.
-        server.add(definition, implementation as ServiceImplementation<typeof definition>);
+        server.add(guarded(definition), implementation as ServiceImplementation<typeof definition>);
       } else {
-        server.with(middleware).add(definition, implementation);
+        server.with(middleware).add(guarded(definition), implementation);
       }
       serviceNames.push(name);
       health.register(name);
@@ -115,11 +131,11 @@ export function createGrpcServer<CallContextExt = object>(
     async listen(host, port) {
       if (listening) throw new Error('listen() was already called');
       listening = true;
-      server.with(terminator.middleware).add(HealthDefinition, HealthServiceImpl(health.state));
+      server.with(terminator.middleware).add(guarded(HealthDefinition), HealthServiceImpl(health.state));
       if (descriptorSet !== undefined) {
         const reflection = createReflection(descriptorSet, serviceNames);
-        server.add(ServerReflectionService, reflection);
-        server.add(ServerReflectionV1AlphaService, reflection);
+        server.add(guarded(ServerReflectionService), reflection);
+        server.add(guarded(ServerReflectionV1AlphaService), reflection);
       }
       const bound = await server.listen(`${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`);
       logger.info({ host, port: bound, services: serviceNames }, 'gRPC server listening');
