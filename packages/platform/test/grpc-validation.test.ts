@@ -7,6 +7,7 @@ import {
   idempotencyKey,
   money,
   nonEmptyString,
+  optionalText,
   pageSize,
   positiveInt32,
   uuid,
@@ -83,6 +84,16 @@ describe('parseRequest', () => {
 });
 
 describe('field schemas', () => {
+  it('text fields refuse U+FFFD, which decoding puts in place of bytes that are not UTF-8', () => {
+    for (const schema of [nonEmptyString(50), optionalText(50)]) {
+      expect(schema.safeParse('Halle \uFFFD\uFFFD').error?.issues[0]?.message).toBe(
+        'must be valid UTF-8 without U+FFFD replacement characters',
+      );
+      expect(accepts(schema, 'Halle Großes Haus ✓')).toBe(true);
+    }
+    expect(rejection(z.object({ name: nonEmptyString(50) }), { name: '\uFFFD' }).message).toContain('name');
+  });
+
   it('uuid accepts UUIDs of any version and rejects the rest', () => {
     expect(accepts(uuid(), '0190f6a0-5b8c-7cc3-9d1e-0d6f1f1a2b3c')).toBe(true); // v7
     expect(accepts(uuid(), 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11')).toBe(true);

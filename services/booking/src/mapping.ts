@@ -6,8 +6,8 @@ import {
 import {
   type Booking,
   type BookingStatus as DomainBookingStatus,
-  type Stock,
-  seatsAvailable,
+  type StockReading,
+  seatsOnSale,
 } from './domain/booking.ts';
 
 // Domain ↔ contract, for the gRPC handlers and the Kafka events alike.
@@ -19,13 +19,13 @@ const statusToProto: Record<DomainBookingStatus, BookingStatus> = {
   EXPIRED: BookingStatus.BOOKING_STATUS_EXPIRED,
 };
 
-export const toStockMessage = (stock: Stock): StockMessage => ({
+export const toStockMessage = (stock: StockReading): StockMessage => ({
   id: stock.id,
   eventId: stock.eventId,
   ticketTypeId: stock.ticketTypeId,
   seatsTotal: stock.seatsTotal,
   seatsBooked: stock.seatsBooked,
-  seatsAvailable: seatsAvailable(stock),
+  seatsAvailable: seatsOnSale(stock),
   createdAt: stock.createdAt,
 });
 

@@ -62,10 +62,12 @@ describe('holds', () => {
     const { key } = await newStock(10);
     const request = holdRequest(key, { seats: 2 });
     await client().createBooking(request);
-    expect(await statusOf(client().createBooking({ ...request, seats: 3 }))).toBe('ALREADY_EXISTS');
+    expect(await errorOf(client().createBooking({ ...request, seats: 3 }))).toBe(
+      `ALREADY_EXISTS: idempotency key ${request.idempotencyKey} was already used for another hold`,
+    );
     expect(await statusOf(client().createBooking({ ...request, orderId: randomUUID() }))).toBe('ALREADY_EXISTS');
-    expect(await statusOf(client().createBooking({ ...request, idempotencyKey: randomUUID(), seats: 1 }))).toBe(
-      'ALREADY_EXISTS',
+    expect(await errorOf(client().createBooking({ ...request, idempotencyKey: randomUUID(), seats: 1 }))).toBe(
+      `ALREADY_EXISTS: order ${request.orderId} already holds 2 seats of this stock`,
     );
   });
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BookingHarness, sleep, startBookingHarness, statusOf } from './harness.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { releaseLapsedHolds } from '../src/app/release-lapsed-holds.ts';
+import { type BookingHarness, sleep, startBookingHarness, statusOf, stockLedger } from './harness.ts';
 
 let harness: BookingHarness;
 beforeAll(async () => {
@@ -33,6 +34,31 @@ describe('stocks', () => {
     const one = await asEvent().getStocks({ eventId, ticketTypeId: b });
     expect(one.stocks.map((stock) => stock.seatsTotal)).toEqual([20]);
     expect((await asEvent().getStocks({ eventId: randomUUID() })).stocks).toEqual([]);
+  });
+
+  it('counts the seats of lapsed holds as available before the sweep, and as booked until it runs', async () => {
+    const key = { eventId: randomUUID(), ticketTypeId: randomUUID() };
+    const { stock } = await asEvent().createStock({ ...key, seatsTotal: 3 });
+    await asCheckout().createBooking({
+      ...key,
+      orderId: randomUUID(),
+      userId: 'u',
+      seats: 3,
+      idempotencyKey: randomUUID(),
+    });
+    expect((await asEvent().getStock(key)).stock).toMatchObject({ seatsBooked: 3, seatsAvailable: 0 });
+
+    // The hold lapses after HOLD_TTL_SECONDS; the sweep is daily in the harness, so none runs meanwhile.
+    const lapsed = { seatsTotal: 3, seatsBooked: 3, seatsAvailable: 3 };
+    await vi.waitFor(async () => expect((await asEvent().getStock(key)).stock).toMatchObject(lapsed), {
+      timeout: 5_000,
+      interval: 100,
+    });
+    expect((await asEvent().getStocks({ eventId: key.eventId })).stocks).toMatchObject([lapsed]);
+    expect(await stockLedger(harness.sql, stock!.id)).toEqual({ total: 3, booked: 3, liveOrSold: 3 });
+
+    await releaseLapsedHolds(harness.services[0]!.context);
+    expect((await asEvent().getStock(key)).stock).toMatchObject({ seatsBooked: 0, seatsAvailable: 3 });
   });
 
   it('answers NOT_FOUND for a stock that does not exist', async () => {

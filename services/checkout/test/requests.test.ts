@@ -143,18 +143,32 @@ describe('roles', () => {
     expect(order).toMatchObject({ id, userId: buyer, status: OrderStatus.ORDER_STATUS_CANCELLED });
   });
 
+  it('refuses a page token of another user’s list, naming page_token', async () => {
+    const [first, second] = [`buyer-${randomUUID()}`, `buyer-${randomUUID()}`];
+    await placeOrderOf(first);
+    await placeOrderOf(first);
+    await placeOrderOf(second);
+    const page = await h.checkout.listOrders({ userId: first, pageSize: 1, pageToken: '' }, await h.as(first));
+    expect(page.nextPageToken).not.toBe('');
+    expect(
+      await outcome(
+        h.checkout.listOrders({ userId: second, pageSize: 1, pageToken: page.nextPageToken }, await h.as(second)),
+      ),
+    ).toMatch(/^INVALID_ARGUMENT: .*page_token.*another user_id/);
+  });
+
   it('does not let a buyer act for another user, even on that user’s own order', async () => {
     const buyer = `buyer-${randomUUID()}`;
     const id = await placeOrderOf(buyer);
     const other = await h.as(`other-${randomUUID()}`);
-    for (const call of [
-      h.checkout.getOrder({ userId: buyer, orderId: id }, other),
-      h.checkout.cancelOrder({ userId: buyer, orderId: id }, other),
-      h.checkout.listOrders({ userId: buyer, pageSize: 0, pageToken: '' }, other),
-      h.checkout.getUserCart({ userId: buyer }, other),
-    ]) {
-      expect(await outcome(call)).toBe('PERMISSION_DENIED: user_id does not match the authenticated caller');
-    }
+    // Each call's outcome is taken at once, so no refusal waits unobserved while an earlier one is awaited.
+    const outcomes = await Promise.all([
+      outcome(h.checkout.getOrder({ userId: buyer, orderId: id }, other)),
+      outcome(h.checkout.cancelOrder({ userId: buyer, orderId: id }, other)),
+      outcome(h.checkout.listOrders({ userId: buyer, pageSize: 0, pageToken: '' }, other)),
+      outcome(h.checkout.getUserCart({ userId: buyer }, other)),
+    ]);
+    expect(outcomes).toEqual(Array(4).fill('PERMISSION_DENIED: user_id does not match the authenticated caller'));
     expect((await h.checkout.getOrder({ userId: buyer, orderId: id }, await h.as(buyer))).order?.status).toBe(
       OrderStatus.ORDER_STATUS_CREATED,
     );
@@ -245,7 +259,11 @@ describe('bad input', () => {
       'ListOrders forged page_token',
       (a) =>
         h.checkout.listOrders(
-          { userId: user, pageSize: 0, pageToken: Buffer.from('["1", "not-a-uuid"]').toString('base64url') },
+          {
+            userId: user,
+            pageSize: 0,
+            pageToken: Buffer.from(JSON.stringify([user, '1', 'not-a-uuid'])).toString('base64url'),
+          },
           a,
         ),
       'page_token',
@@ -257,7 +275,7 @@ describe('bad input', () => {
           {
             userId: user,
             pageSize: 0,
-            pageToken: Buffer.from(JSON.stringify(['9999999999999999999', randomUUID()])).toString('base64url'),
+            pageToken: Buffer.from(JSON.stringify([user, '9999999999999999999', randomUUID()])).toString('base64url'),
           },
           a,
         ),
@@ -270,7 +288,7 @@ describe('bad input', () => {
           {
             userId: user,
             pageSize: 0,
-            pageToken: Buffer.from(JSON.stringify(['9223372036854775807', randomUUID()])).toString('base64url'),
+            pageToken: Buffer.from(JSON.stringify([user, '9223372036854775807', randomUUID()])).toString('base64url'),
           },
           a,
         ),

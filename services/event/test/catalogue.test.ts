@@ -201,6 +201,7 @@ describe('CreateEvent validation', () => {
     ['missing idempotency key', { idempotencyKey: '' }, 'idempotency_key'],
     ['empty name', { name: '   ' }, 'name'],
     ['missing starts_at', { startsAt: undefined }, 'starts_at'],
+    ['starts_at in the past', { startsAt: new Date(Date.now() - 60_000) }, 'starts_at'],
     ['missing ends_at', { endsAt: undefined }, 'ends_at'],
     ['ends_at before starts_at', { endsAt: new Date('2031-06-01T18:00:00Z') }, 'ends_at'],
     ['ends_at equal to starts_at', { endsAt: valid.startsAt }, 'ends_at'],

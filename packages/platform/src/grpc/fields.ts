@@ -10,6 +10,11 @@ export const uuid = () => z.uuid({ error: 'must be a UUID' }).transform((id) => 
 const withoutNul = (text: string) => !text.includes('\u0000');
 const NUL_ERROR = { error: 'must not contain NUL characters' };
 
+// Protobuf decoding replaces bytes that are not valid UTF-8 with U+FFFD, so the text is no longer what was sent;
+// a decoded string cannot tell a replaced byte from a sent U+FFFD, so every U+FFFD is refused.
+const withoutReplacementCharacter = (text: string) => !text.includes('\uFFFD');
+const UTF8_ERROR = { error: 'must be valid UTF-8 without U+FFFD replacement characters' };
+
 /** Trimmed; empty after trimming is rejected. */
 export const nonEmptyString = (maxLength: number) =>
   z
@@ -17,7 +22,8 @@ export const nonEmptyString = (maxLength: number) =>
     .trim()
     .min(1, { error: 'must not be empty' })
     .max(maxLength, { error: `must be at most ${maxLength} characters` })
-    .refine(withoutNul, NUL_ERROR);
+    .refine(withoutNul, NUL_ERROR)
+    .refine(withoutReplacementCharacter, UTF8_ERROR);
 
 /** Optional free text (a description, an address): trimmed, '' when unset. */
 export const optionalText = (maxLength: number) =>
@@ -25,7 +31,8 @@ export const optionalText = (maxLength: number) =>
     .string()
     .trim()
     .max(maxLength, { error: `must be at most ${maxLength} characters` })
-    .refine(withoutNul, NUL_ERROR);
+    .refine(withoutNul, NUL_ERROR)
+    .refine(withoutReplacementCharacter, UTF8_ERROR);
 
 const INT32_MAX = 2_147_483_647;
 

@@ -1,4 +1,4 @@
-import { alreadyExists, DomainError, type Executor } from '@ticket/platform';
+import { DomainError, type Executor } from '@ticket/platform';
 import { findHoldsAnswering, insertHolds } from '../db/booking-repository.ts';
 import { lockStock } from '../db/stock-repository.ts';
 import {
@@ -182,9 +182,11 @@ class Answers {
     if (!answer) return { error: new DomainError('unavailable', 'the hold could not be decided; retry') };
     if (answer.stockId !== this.stock.id || !sameHold(answer, request)) {
       return {
-        error: alreadyExists(
+        // Whole sentences: alreadyExists() would append "already exists" to them.
+        error: new DomainError(
+          'already_exists',
           answer.idempotencyKey === request.idempotencyKey
-            ? `idempotency key ${request.idempotencyKey} was used for another hold`
+            ? `idempotency key ${request.idempotencyKey} was already used for another hold`
             : `order ${request.orderId} already holds ${answer.seats} seats of this stock`,
         ),
       };

@@ -1,22 +1,22 @@
 import { alreadyExists, failedPrecondition } from '@ticket/platform';
 import { deleteStockRow, findStock, insertStock, listStocks, lockStock } from '../db/stock-repository.ts';
-import { type Stock, type StockKey, stockNotFound } from '../domain/booking.ts';
+import { type StockKey, type StockReading, stockNotFound } from '../domain/booking.ts';
 import type { BookingContext } from './context.ts';
 import { releaseLapsedHoldsIn } from './release-lapsed-holds.ts';
 
-export async function createStock(context: BookingContext, key: StockKey, seatsTotal: number): Promise<Stock> {
+export async function createStock(context: BookingContext, key: StockKey, seatsTotal: number): Promise<StockReading> {
   const created = await insertStock(context.db, key, seatsTotal);
   if (!created) throw alreadyExists(`stock of ticket type ${key.ticketTypeId} of event ${key.eventId}`);
   return created;
 }
 
-export async function getStock(context: BookingContext, key: StockKey): Promise<Stock> {
+export async function getStock(context: BookingContext, key: StockKey): Promise<StockReading> {
   const stock = await findStock(context.db, key);
   if (!stock) throw stockNotFound(key);
   return stock;
 }
 
-export const getStocks = (context: BookingContext, eventId: string, ticketTypeId?: string): Promise<Stock[]> =>
+export const getStocks = (context: BookingContext, eventId: string, ticketTypeId?: string): Promise<StockReading[]> =>
   listStocks(context.db, eventId, ticketTypeId);
 
 /**

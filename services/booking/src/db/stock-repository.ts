@@ -1,22 +1,44 @@
 import type { Executor } from '@ticket/platform';
-import { and, asc, eq, sql } from 'drizzle-orm';
-import type { Stock, StockKey } from '../domain/booking.ts';
-import { stocks } from './schema.ts';
+import { and, asc, eq, getTableColumns, sql } from 'drizzle-orm';
+import type { Stock, StockKey, StockReading } from '../domain/booking.ts';
+import { bookings, stocks } from './schema.ts';
 
 const byKey = (key: StockKey) => and(eq(stocks.eventId, key.eventId), eq(stocks.ticketTypeId, key.ticketTypeId));
 
+/**
+ * The seats of the stock's holds past their expiry: the sweep may not have released them yet, but the next
+ * hold would, so a reader must see them as free. One row per stock (an aggregate), joined laterally so the
+ * stock and its lapsed holds are read in one statement. 'HELD' is a literal so that the partial index on
+ * live holds applies even to a generic plan of the prepared statement.
+ */
+const lapsedHoldsOfStock = (db: Executor) =>
+  db
+    .select({ seats: sql<number>`coalesce(sum(${bookings.seats}), 0)::int`.as('seats_lapsed') })
+    .from(bookings)
+    .where(and(eq(bookings.stockId, stocks.id), sql`${bookings.status} = 'HELD'`, sql`${bookings.expiresAt} <= now()`))
+    .as('lapsed_holds');
+
+function selectStockReadings(db: Executor) {
+  const lapsed = lapsedHoldsOfStock(db);
+  return db
+    .select({ ...getTableColumns(stocks), seatsLapsed: lapsed.seats })
+    .from(stocks)
+    .crossJoinLateral(lapsed);
+}
+
 /** Inserts the stock; undefined when the (event, ticket type) pair already has one. */
-export async function insertStock(db: Executor, key: StockKey, seatsTotal: number): Promise<Stock | undefined> {
+export async function insertStock(db: Executor, key: StockKey, seatsTotal: number): Promise<StockReading | undefined> {
   const [created] = await db
     .insert(stocks)
     .values({ ...key, seatsTotal })
     .onConflictDoNothing({ target: [stocks.eventId, stocks.ticketTypeId] })
     .returning();
-  return created;
+  // A new stock has no holds yet.
+  return created && { ...created, seatsLapsed: 0 };
 }
 
-export async function findStock(db: Executor, key: StockKey): Promise<Stock | undefined> {
-  const [stock] = await db.select().from(stocks).where(byKey(key));
+export async function findStock(db: Executor, key: StockKey): Promise<StockReading | undefined> {
+  const [stock] = await selectStockReadings(db).where(byKey(key));
   return stock;
 }
 
@@ -26,9 +48,9 @@ export async function lockStock(tx: Executor, key: StockKey): Promise<Stock | un
   return stock;
 }
 
-export async function listStocks(db: Executor, eventId: string, ticketTypeId?: string): Promise<Stock[]> {
+export async function listStocks(db: Executor, eventId: string, ticketTypeId?: string): Promise<StockReading[]> {
   const filter = ticketTypeId ? byKey({ eventId, ticketTypeId }) : eq(stocks.eventId, eventId);
-  return db.select().from(stocks).where(filter).orderBy(asc(stocks.createdAt), asc(stocks.id));
+  return selectStockReadings(db).where(filter).orderBy(asc(stocks.createdAt), asc(stocks.id));
 }
 
 export async function deleteStockRow(tx: Executor, stockId: string): Promise<void> {

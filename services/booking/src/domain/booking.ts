@@ -16,6 +16,14 @@ export interface Stock extends StockKey {
   createdAt: Date;
 }
 
+/**
+ * A stock as read for callers (GetStock, GetStocks): with the seats of holds that are past their expiry
+ * but not yet released by the sweep. They still count in `seatsBooked`, yet the next buyer gets them.
+ */
+export interface StockReading extends Stock {
+  seatsLapsed: number;
+}
+
 export interface Booking {
   id: string;
   stockId: string;
@@ -41,6 +49,10 @@ export interface HoldRequest extends StockKey {
 
 export const seatsAvailable = (stock: Pick<Stock, 'seatsTotal' | 'seatsBooked'>): number =>
   stock.seatsTotal - stock.seatsBooked;
+
+/** What a buyer can hold now: lapsed holds do not block a hold (it releases them), so they count as free. */
+export const seatsOnSale = (stock: Pick<StockReading, 'seatsTotal' | 'seatsBooked' | 'seatsLapsed'>): number =>
+  seatsAvailable(stock) + stock.seatsLapsed;
 
 /**
  * First come, first served: takes requests in arrival order while they fit. A later, smaller request

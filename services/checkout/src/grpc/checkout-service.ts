@@ -91,7 +91,10 @@ export function checkoutService(context: CheckoutContext): CheckoutServiceImplem
       const { userId, pageSize, pageToken } = parseRequest(listOrdersRequest, request);
       requireActingUser(call.caller, userId);
       const page = await listOrders(context, userId, pageSize, pageToken);
-      return { orders: page.orders.map(toOrderMessage), nextPageToken: page.next ? encodePageToken(page.next) : '' };
+      return {
+        orders: page.orders.map(toOrderMessage),
+        nextPageToken: page.next ? encodePageToken(userId, page.next) : '',
+      };
     },
     async refundOrder(request, call) {
       const command = parseRequest(refundOrderRequest, request);

@@ -59,25 +59,39 @@ export const refundOrderRequest = z.object({
   idempotencyKey: field.idempotencyKey(),
 });
 
-export const listOrdersRequest = z.object({
-  userId,
-  pageSize: field.pageSize({ fallback: DEFAULT_PAGE_SIZE, max: MAX_PAGE_SIZE }),
-  pageToken: z.string().transform((token, context): OrderCursor | undefined => {
-    if (token === '') return undefined;
-    const cursor = decodePageToken(token);
-    if (!cursor) {
-      context.addIssue({ code: 'custom', message: 'is not a page token this service issued' });
-      return z.NEVER;
-    }
-    return cursor;
-  }),
-});
+export const listOrdersRequest = z
+  .object({
+    userId,
+    pageSize: field.pageSize({ fallback: DEFAULT_PAGE_SIZE, max: MAX_PAGE_SIZE }),
+    pageToken: z.string().transform((token, context): OrderPageToken | undefined => {
+      if (token === '') return undefined;
+      const decoded = decodePageToken(token);
+      if (!decoded) {
+        context.addIssue({ code: 'custom', message: 'is not a page token this service issued' });
+        return z.NEVER;
+      }
+      return decoded;
+    }),
+  })
+  .refine((request) => request.pageToken === undefined || request.pageToken.userId === request.userId, {
+    // Paging with another user's token would mix two users' positions: refused, as notification does.
+    path: ['pageToken'],
+    error: 'was issued for another user_id; use it with the same user_id',
+  })
+  .transform(({ pageToken, ...request }) => ({ ...request, pageToken: pageToken?.after }));
 
-/** The token is opaque to clients: base64url of the last order's keyset position. */
-export const encodePageToken = (cursor: OrderCursor): string =>
-  Buffer.from(JSON.stringify([cursor.createdMicros, cursor.id])).toString('base64url');
+/** What a page token carries: whose list it pages through, and the last order's keyset position there. */
+interface OrderPageToken {
+  userId: string;
+  after: OrderCursor;
+}
 
-const pageTokenShape = z.tuple([z.string().regex(/^\d{1,19}$/), z.uuid()]);
+/** The token is opaque to clients: base64url of the user and the last order's keyset position. */
+export const encodePageToken = (userId: string, cursor: OrderCursor): string =>
+  Buffer.from(JSON.stringify([userId, cursor.createdMicros, cursor.id])).toString('base64url');
+
+// Tokens issued before they named the user ([micros, id]) do not match and are refused as malformed.
+const pageTokenShape = z.tuple([z.string(), z.string().regex(/^\d{1,19}$/), z.uuid()]);
 
 /**
  * 10000-01-01T00:00:00Z in microseconds since the epoch: no order is created later. A larger position in a forged
@@ -85,11 +99,12 @@ const pageTokenShape = z.tuple([z.string().regex(/^\d{1,19}$/), z.uuid()]);
  */
 const MAX_CREATED_MICROS = 253_402_300_800_000_000n;
 
-function decodePageToken(token: string): OrderCursor | undefined {
+function decodePageToken(token: string): OrderPageToken | undefined {
   try {
     const parsed = pageTokenShape.safeParse(JSON.parse(Buffer.from(token, 'base64url').toString('utf8')));
-    if (!parsed.success || BigInt(parsed.data[0]) > MAX_CREATED_MICROS) return undefined;
-    return { createdMicros: parsed.data[0], id: parsed.data[1] };
+    if (!parsed.success || BigInt(parsed.data[1]) > MAX_CREATED_MICROS) return undefined;
+    const [userId, createdMicros, id] = parsed.data;
+    return { userId, after: { createdMicros, id } };
   } catch {
     return undefined;
   }

@@ -50,6 +50,11 @@ export const createEventRequest = z
     // Unset (undefined): buyers may not refund their own tickets.
     refundableUntil: timestamp().optional(),
   })
+  .refine((request) => !isValidDate(request.startsAt) || request.startsAt.getTime() > Date.now(), {
+    // Nobody can buy a ticket for what already began; a retried CreateEvent of a past event is refused too.
+    path: ['startsAt'],
+    error: 'must be in the future',
+  })
   .refine(
     // Bad or missing times are reported on their own fields; this compares only two good ones.
     (request) => !isValidDate(request.startsAt) || !isValidDate(request.endsAt) || request.endsAt > request.startsAt,
