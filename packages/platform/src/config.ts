@@ -94,6 +94,10 @@ export const commonConfig = {
   LOG_PRETTY: env.boolean(false),
   /** Apply this service's migrations before serving (off in production, where a migration job runs first). */
   MIGRATE_ON_START: env.boolean(false),
+  /** How often readiness (grpc.health.v1) checks the dependencies the service cannot serve without. */
+  HEALTH_CHECK_INTERVAL_MS: env.positiveInt(2_000),
+  /** Longest wait for one dependency's answer in a check; no answer by then reads as unreachable. */
+  HEALTH_CHECK_TIMEOUT_MS: env.positiveInt(2_000),
 };
 
 /** The variables every service reads, as parsed. */

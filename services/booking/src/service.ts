@@ -7,9 +7,11 @@ import {
   closeDatabase,
   createAuthMiddleware,
   createGrpcServer,
+  createHealthMonitor,
   createKafka,
   createOutboxPublisher,
   createServiceTokenVerifier,
+  databaseCheck,
   type Logger,
   openServiceDatabase,
   type RunningService,
@@ -60,7 +62,17 @@ export async function startBookingService(config: BookingConfig, logger: Logger)
     ),
   });
   server.add(BookingServiceDefinition, bookingService(context, createHoldBatcher(context)));
+  // Readiness is Postgres only: holds and sales are written with their outbox rows, so they go on while Kafka is
+  // away (the relay catches up). NOT_SERVING until the first check has reached the database.
+  const healthMonitor = createHealthMonitor({
+    health: server.health,
+    dependencies: [databaseCheck(db)],
+    intervalMs: config.HEALTH_CHECK_INTERVAL_MS,
+    timeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
+    logger,
+  });
   const port = await server.listen(config.GRPC_HOST, config.GRPC_PORT);
+  healthMonitor.start();
   const expiry = scheduleJob(
     'expire-holds',
     config.EXPIRY_SCHEDULE,
@@ -71,6 +83,7 @@ export async function startBookingService(config: BookingConfig, logger: Logger)
   logger.info({ port }, 'booking service listening');
 
   const closers: Closer[] = [
+    { name: 'health monitor', close: () => healthMonitor.stop() },
     { name: 'grpc server', close: () => server.shutdown() },
     { name: 'hold expiry job', close: () => expiry.destroy() },
     { name: 'outbox relay', close: () => relay.stop() },

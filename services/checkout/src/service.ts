@@ -7,10 +7,12 @@ import {
   closeDatabase,
   createAuthMiddleware,
   createGrpcServer,
+  createHealthMonitor,
   createKafka,
   createOutboxPublisher,
   createServiceTokenSource,
   createUserTokenVerifier,
+  databaseCheck,
   type Logger,
   openServiceDatabase,
   type RunningService,
@@ -104,7 +106,18 @@ export async function startCheckoutService(
     middleware: createAuthMiddleware(verifyUser, checkoutAccess),
   });
   server.add(CheckoutServiceDefinition, checkoutService(context));
+  // Readiness is Postgres only. Kafka is not: orders are written with their outbox rows and the consumer catches up,
+  // so RPCs go on while it is away. Nor are booking and event: a peer's outage fails the calls that need it
+  // (UNAVAILABLE), while reads and payments still work, and one service's NOT_SERVING would cascade to its callers.
+  const healthMonitor = createHealthMonitor({
+    health: server.health,
+    dependencies: [databaseCheck(db)],
+    intervalMs: config.HEALTH_CHECK_INTERVAL_MS,
+    timeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
+    logger,
+  });
   const port = await server.listen(config.GRPC_HOST, config.GRPC_PORT);
+  healthMonitor.start();
   const webhooks = await startWebhookServer(context, config.PAYMENT_WEBHOOK_HOST, config.PAYMENT_WEBHOOK_PORT, logger);
   relay.start();
   const consumer = startConsumerInBackground({
@@ -134,6 +147,7 @@ export async function startCheckoutService(
   logger.info({ port, webhookPort: webhooks.port }, 'checkout service listening');
 
   const closers: Closer[] = [
+    { name: 'health monitor', close: () => healthMonitor.stop() },
     { name: 'grpc server', close: () => server.shutdown() },
     { name: 'payment webhooks', close: () => webhooks.close() },
     { name: 'overdue order check', close: () => overdueCheck.destroy() },

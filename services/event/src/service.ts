@@ -8,9 +8,11 @@ import {
   closeDatabase,
   createAuthMiddleware,
   createGrpcServer,
+  createHealthMonitor,
   createServiceClient,
   createServiceTokenSource,
   createUserTokenVerifier,
+  databaseCheck,
   type Logger,
   openServiceDatabase,
   type RunningService,
@@ -60,7 +62,17 @@ export async function startEventService(config: EventConfig, logger: Logger): Pr
     middleware: createAuthMiddleware(verifyUserToken, eventAccessPolicy),
   });
   server.add(EventServiceDefinition, eventService(context));
+  // Readiness is Postgres only (event has no Kafka). Booking is not: reads and edits go on while it is away, and
+  // one service's NOT_SERVING would cascade to its callers. NOT_SERVING until the first check reached the database.
+  const healthMonitor = createHealthMonitor({
+    health: server.health,
+    dependencies: [databaseCheck(db)],
+    intervalMs: config.HEALTH_CHECK_INTERVAL_MS,
+    timeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
+    logger,
+  });
   const port = await server.listen(config.GRPC_HOST, config.GRPC_PORT);
+  healthMonitor.start();
   const cleanup = scheduleJob(
     'clean-up-pending-events',
     config.CLEANUP_SCHEDULE,
@@ -70,6 +82,7 @@ export async function startEventService(config: EventConfig, logger: Logger): Pr
   logger.info({ port }, 'event service listening');
 
   const closers: Closer[] = [
+    { name: 'health monitor', close: () => healthMonitor.stop() },
     { name: 'grpc server', close: () => server.shutdown() },
     { name: 'pending event cleanup job', close: () => cleanup.destroy() },
     { name: 'booking client', close: () => booking.close() },

@@ -13,6 +13,10 @@ export const notificationConfigShape = {
   KAFKA_GROUP_ID: z.string().min(1).default('notification'),
   /** Where order events that cannot be handled are parked (named after this consumer, like checkout's). */
   ORDER_EVENTS_DLQ_TOPIC: z.string().min(1).default('ticket.notification.v1.order-events.dlq'),
+  /** The consumer's Kafka session: how soon a killed instance's partitions go to its successor (see the platform). */
+  KAFKA_SESSION_TIMEOUT_MS: env.positiveInt(10_000),
+  /** Below KAFKA_SESSION_TIMEOUT_MS, about a third of it. */
+  KAFKA_HEARTBEAT_INTERVAL_MS: env.positiveInt(3_000),
   /** Partitions of the topics when this service creates them (it does when they do not exist yet). */
   KAFKA_TOPIC_PARTITIONS: env.positiveInt(3),
   /** `email` (SMTP) or `log` (development: the rendered message is logged). Default: email when SMTP_HOST is set. */
@@ -45,8 +49,6 @@ export const notificationConfigShape = {
    * restarted one) retries it then. Keep it above the longest SMTP delivery (3 × SMTP_TIMEOUT_MS).
    */
   NOTIFY_CLAIM_TTL_MS: env.positiveInt(60_000),
-  /** How often health checks Postgres and Kafka. */
-  HEALTH_CHECK_INTERVAL_MS: env.positiveInt(5_000),
   /** How users' tokens (`authorization: Bearer <token>`) are verified: AUTH_JWT_SECRET and/or a JWKS. */
   ...userAuthConfig,
 };

@@ -3,13 +3,16 @@ import { readDescriptorSet } from '@ticket/contracts/descriptor-set';
 import { NotificationServiceDefinition } from '@ticket/contracts/v1/notification/notification_service';
 import {
   type AuthContext,
+  brokerCheck,
   type Closer,
   closeDatabase,
   createAuthMiddleware,
   createGrpcServer,
+  createHealthMonitor,
   createIdempotentConsumer,
   createKafka,
   createUserTokenVerifier,
+  databaseCheck,
   type Logger,
   openServiceDatabase,
   type RunningService,
@@ -27,7 +30,6 @@ import type { Sender } from './delivery/sender.ts';
 import { createSmtpSender } from './delivery/smtp-sender.ts';
 import type { Channel } from './domain/notification.ts';
 import { notificationAccess, notificationService } from './grpc/notification-service.ts';
-import { createHealthMonitor } from './health-monitor.ts';
 
 export const NOTIFICATION_SCHEMA = 'notification';
 export const NOTIFICATION_MIGRATIONS = join(import.meta.dirname, 'db/migrations');
@@ -78,6 +80,8 @@ export async function startNotificationService(
     deadLetterTopic: config.ORDER_EVENTS_DLQ_TOPIC,
     logger,
     handle: handleOrderEvent(context),
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+    heartbeatIntervalMs: config.KAFKA_HEARTBEAT_INTERVAL_MS,
     // The notification is committed now: deliver it without waiting for the next poll.
     onApplied: () => delivery.wake(),
   });
@@ -98,21 +102,19 @@ export async function startNotificationService(
     middleware: createAuthMiddleware(verifyUser, notificationAccess),
   });
   server.add(NotificationServiceDefinition, notificationService(context));
+  // Readiness needs Postgres (ListNotifications, recording), the broker and the consumer in its group: without
+  // them no email goes out, which is this service's job. Until the first check has seen all three: NOT_SERVING.
   const healthMonitor = createHealthMonitor({
     health: server.health,
-    db,
-    // Its own client without retries: one failed request means "unreachable now", not a 30-second wait.
-    kafka: createKafka({
-      clientId: 'notification-health',
-      brokers: config.KAFKA_BROKERS,
-      logger: logger.child({ component: 'health' }, { level: 'fatal' }),
-      retry: { retries: 0 },
-    }),
-    consumerRunning: () => consumer.isRunning(),
+    dependencies: [
+      databaseCheck(db),
+      brokerCheck({ clientId: 'notification', brokers: config.KAFKA_BROKERS, logger }),
+      { name: 'consumer', reachable: () => consumer.isRunning() },
+    ],
     intervalMs: config.HEALTH_CHECK_INTERVAL_MS,
+    timeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
     logger,
   });
-  server.health.setNotServing(); // until the first check has seen Postgres, Kafka and the consumer
   const port = await server.listen(config.GRPC_HOST, config.GRPC_PORT);
   delivery.start();
   healthMonitor.start();

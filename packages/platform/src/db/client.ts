@@ -47,3 +47,11 @@ export async function isDatabaseReachable(db: Database<Record<string, unknown>>)
     return false;
   }
 }
+
+/**
+ * Health's view of Postgres (see createHealthMonitor): `select 1` through the service's own pool, so it reads as
+ * down exactly when the service's queries cannot reach the database.
+ */
+export function databaseCheck(db: Database<Record<string, unknown>>): { name: string; reachable(): Promise<boolean> } {
+  return { name: 'database', reachable: () => isDatabaseReachable(db) };
+}

@@ -5,13 +5,22 @@ import { isAbortError } from './error-middleware.ts';
 export type ServingStatus = 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
 
 /**
- * The status `grpc.health.v1.Health` reports. Service `''` is the server as a whole (what `grpc-health-probe`
- * and Kubernetes ask by default); each added service also has its own entry, named by its full name.
+ * The entry that answers liveness: SERVING from the server's creation until it shuts down, whatever the
+ * dependencies do, so a liveness probe (`ticket-healthcheck host:port --service liveness`, Kubernetes'
+ * `grpc.service: liveness`) never restarts a process only because Postgres is away.
+ */
+export const LIVENESS_SERVICE = 'liveness';
+
+/**
+ * The status `grpc.health.v1.Health` reports. Readiness is service `''`, the server as a whole (what
+ * `grpc-health-probe`, Docker's HEALTHCHECK, compose's `service_healthy` and Kubernetes ask by default), and each
+ * added service's own entry, named by its full name: NOT_SERVING while a dependency is down (see
+ * createHealthMonitor) or the server drains. Liveness is the separate `liveness` entry (LIVENESS_SERVICE).
  */
 export interface GrpcHealth {
-  /** Without a name: the whole server and every added service. */
+  /** Without a name: readiness, i.e. the whole server and every added service (not liveness). */
   setServing(service?: string): void;
-  /** Without a name: the whole server and every added service. */
+  /** Without a name: readiness, i.e. the whole server and every added service (not liveness). */
   setNotServing(service?: string): void;
   status(service?: string): ServingStatus;
 }
@@ -25,6 +34,7 @@ export interface HealthRegistry extends GrpcHealth {
 export function createHealthRegistry(): HealthRegistry {
   const state = HealthState();
   const services = new Set<string>();
+  state.setStatus('healthy', LIVENESS_SERVICE);
   const setAll = (status: 'healthy' | 'unhealthy', service: string | undefined): void => {
     for (const name of service === undefined ? ['', ...services] : [service]) state.setStatus(status, name);
   };

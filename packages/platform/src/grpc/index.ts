@@ -23,7 +23,13 @@ export {
 } from './error-middleware.ts';
 /** Reusable zod schemas for request fields: `field.uuid()`, `field.money()`, … */
 export * as field from './fields.ts';
-export type { GrpcHealth, ServingStatus } from './health.ts';
+export { type GrpcHealth, LIVENESS_SERVICE, type ServingStatus } from './health.ts';
+export {
+  createHealthMonitor,
+  type DependencyCheck,
+  type HealthMonitor,
+  type HealthMonitorOptions,
+} from './health-monitor.ts';
 export { createGrpcServer, type GrpcServer, type GrpcServerOptions } from './server.ts';
 export { type Closer, closeInOrder, onShutdownSignal, type ShutdownSignalOptions } from './shutdown.ts';
 export { parseRequest, protoPath } from './validation.ts';

@@ -1,4 +1,5 @@
 export * from './background-consumer.ts';
+export * from './broker-check.ts';
 export * from './client.ts';
 export * from './consumer.ts';
 export * from './headers.ts';

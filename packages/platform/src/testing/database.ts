@@ -85,3 +85,29 @@ export async function createServiceTestDatabase(
     },
   };
 }
+
+/**
+ * Makes `database` unreachable for the services using it, as a Postgres outage would, while the server and the other
+ * test files' databases carry on: new connections are refused and open ones are cut. `restore()` lets them in again.
+ */
+export async function cutOffDatabase(database: TestDatabase): Promise<{ restore(): Promise<void> }> {
+  const admin = postgres(maintenanceUrl(database.url), { max: 1, onnotice: () => {} });
+  const name = quoteIdentifier(database.name);
+  try {
+    await admin.unsafe(`alter database ${name} with allow_connections false`);
+    await admin`select pg_terminate_backend(pid) from pg_stat_activity
+                where datname = ${database.name} and pid <> pg_backend_pid()`;
+  } catch (error) {
+    await admin.end({ timeout: 5 });
+    throw error;
+  }
+  return {
+    async restore() {
+      try {
+        await admin.unsafe(`alter database ${name} with allow_connections true`);
+      } finally {
+        await admin.end({ timeout: 5 });
+      }
+    },
+  };
+}

@@ -1,4 +1,6 @@
-import { ClientError, Status } from 'nice-grpc';
+import { ClientError, createChannel, createClient, Status } from 'nice-grpc';
+import { HealthDefinition } from 'nice-grpc-server-health';
+import { HealthCheckResponse_ServingStatus } from 'nice-grpc-server-health/lib/proto/grpc/health/v1/health.js';
 
 // How a gRPC call ended, as a string a test compares. An error that is no gRPC status fails the test as it is.
 
@@ -26,4 +28,24 @@ export async function callError(promise: Promise<unknown>): Promise<ClientError>
     throw error;
   }
   throw new Error('expected the call to fail');
+}
+
+/**
+ * What `grpc.health.v1.Health/Check` answers at `address` for `service` ('' is the server as a whole):
+ * 'SERVING', 'NOT_SERVING', …, or the status of a failed call ('UNAVAILABLE: …'), for `vi.waitFor` to compare.
+ */
+export async function healthStatus(address: string, service = ''): Promise<string> {
+  const channel = createChannel(address);
+  try {
+    const { status } = await createClient(HealthDefinition, channel).check(
+      { service },
+      { signal: AbortSignal.timeout(5_000) },
+    );
+    return HealthCheckResponse_ServingStatus[status] ?? String(status);
+  } catch (error) {
+    if (error instanceof ClientError) return `${Status[error.code]}: ${error.details}`;
+    return String(error);
+  } finally {
+    channel.close();
+  }
 }
