@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { OrderStatus } from '@ticket/contracts/v1/checkout/checkout_service';
 import { OrderEventType } from '@ticket/contracts/v1/checkout/order_events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { orderIdFor } from '../src/domain/order.ts';
 import { type CheckoutHarness, outcome, startCheckoutHarness, statusOf, stockLedger } from './harness.ts';
 
 const newUser = () => `user-${randomUUID()}`;
@@ -205,7 +206,7 @@ describe('PlaceOrder idempotency and refusals', () => {
     ).toBe(`FAILED_PRECONDITION: ticket type ${gone} not found: remove it from the cart`);
   });
 
-  it('holds nothing when one item is sold out: RESOURCE_EXHAUSTED with the seats left, the order FAILED, the cart kept', async () => {
+  it('holds nothing when one item is sold out: RESOURCE_EXHAUSTED with the seats left, no order, the cart kept', async () => {
     const event = await h.createEvent([
       { name: 'Plenty', priceMinor: 1_000, seats: 100 },
       { name: 'Scarce', priceMinor: 5_000, seats: 2 },
@@ -222,19 +223,15 @@ describe('PlaceOrder idempotency and refusals', () => {
     expect(await stockLedger(h.sql, scarce!.id)).toMatchObject({ booked: 0 });
     expect((await h.checkout.getUserCart({ userId: user }, auth)).cart?.items).toHaveLength(2);
 
-    // The same key answers the same refusal; the FAILED order is listed with its reason and announced.
+    // The same key tries again and is refused again. The buyer never got seats: no order in their history, no
+    // event (so no "order failed" email), and the seats held for Plenty went back each time.
     expect(
       await outcome(h.checkout.placeOrder({ userId: user, idempotencyKey: key, email: 'f@example.com' }, auth)),
     ).toBe(first);
     const { orders } = await h.checkout.listOrders({ userId: user, pageSize: 0, pageToken: '' }, auth);
-    expect(orders).toHaveLength(1);
-    expect(orders[0]).toMatchObject({
-      status: OrderStatus.ORDER_STATUS_FAILED,
-      failureReason: expect.stringMatching(/2 left/),
-    });
-    expect((await h.orderEventsOf(orders[0]!.id)).map((e) => e.eventType)).toEqual([
-      OrderEventType.ORDER_EVENT_TYPE_FAILED,
-    ]);
+    expect(orders).toEqual([]);
+    expect(await h.sql`select 1 from checkout.outbox where key = ${orderIdFor(user, key)}`).toHaveLength(0);
+    expect(await stockLedger(h.sql, plenty!.id)).toMatchObject({ booked: 0, held: 0 });
 
     // With what is left, a new key succeeds.
     await h.checkout.updateCart({ userId: user, ticketTypeId: scarce!.id, quantity: 2 }, auth);

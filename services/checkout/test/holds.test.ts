@@ -8,6 +8,7 @@ import { releaseLapsedHolds } from '../../booking/src/app/release-lapsed-holds.t
 import type { CheckoutContext, HoldOutcome, HoldRequest } from '../src/app/context.ts';
 import { checkOverdueOrders } from '../src/app/expire-orders.ts';
 import { placeOrder } from '../src/app/place-order.ts';
+import { orderIdFor } from '../src/domain/order.ts';
 import { type CheckoutHarness, eventually, outcome, startCheckoutHarness, stockLedger } from './harness.ts';
 
 // Which holds an order's seats end up in, when attempts of PlaceOrder overlap, fail halfway or see the cart change.
@@ -281,7 +282,7 @@ describe('compensation of a refused hold', () => {
     expect(paid.order?.tickets).toHaveLength(2);
   });
 
-  it('gives back a hold it made after a concurrent call of the key recorded the order FAILED and released its holds', async () => {
+  it('gives back a hold it made after a concurrent call of the key was refused and released its holds', async () => {
     const event = await h.createEvent([
       { name: 'A', priceMinor: 1_000, seats: 10 },
       { name: 'Scarce', priceMinor: 1_000, seats: 1 },
@@ -302,16 +303,17 @@ describe('compensation of a refused hold', () => {
       { userId: user, idempotencyKey: key, email: 'l@example.com' },
     );
     await paused.reached;
-    // Meanwhile the buyer drops A and retries the key: Scarce is refused, the order FAILED, nothing left held.
+    // Meanwhile the buyer drops A and retries the key: Scarce is refused, no order recorded, nothing left held.
     await h.checkout.updateCart({ userId: user, ticketTypeId: a!.id, quantity: 0 }, auth);
     const refusal = await outcome(
       h.checkout.placeOrder({ userId: user, idempotencyKey: key, email: 'l@example.com' }, auth),
     );
     expect(refusal).toMatch(/^RESOURCE_EXHAUSTED: Scarce: not enough seats/);
-    // The slow call's hold of A lands after that: it answers the recorded refusal and gives A back.
+    // The slow call's hold of A lands after that: Scarce is refused to it too, and it gives A back.
     paused.open();
     expect(await settled(late)).toMatch(/^resource_exhausted: Scarce: not enough seats/);
     expect(await stockLedger(h.sql, a!.id)).toMatchObject({ booked: 0, held: 0 });
+    expect(await orderStatus(orderIdFor(user, key))).toBeUndefined();
   });
 });
 

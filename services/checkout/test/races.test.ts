@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { OrderStatus } from '@ticket/contracts/v1/checkout/checkout_service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkOverdueOrders } from '../src/app/expire-orders.ts';
+import { orderIdFor } from '../src/domain/order.ts';
 import { type CheckoutHarness, outcome, startCheckoutHarness, stockLedger } from './harness.ts';
 
 let h: CheckoutHarness;
@@ -40,6 +41,55 @@ async function eventTypesOf(orderIds: readonly string[]) {
 }
 
 describe('races', () => {
+  it('refuses the losers of 120 concurrent buyers of 20 seats with RESOURCE_EXHAUSTED and records nothing for them', async () => {
+    const event = await h.createEvent([
+      { name: 'Plenty', priceMinor: 1_000, seats: 500 },
+      { name: 'Scarce', priceMinor: 5_000, seats: 20 },
+    ]);
+    const [plenty, scarce] = event.ticketTypes;
+    // Two lines each, so a loser has usually held Plenty before Scarce is refused: that hold must go back.
+    const buyers = await Promise.all(
+      Array.from({ length: 120 }, async (_, i) => {
+        const user = `rush-${i}-${randomUUID()}`;
+        const auth = await h.as(user);
+        await replica(i).addToCart({ userId: user, ticketTypeId: plenty!.id, quantity: 1 }, auth);
+        await replica(i).addToCart({ userId: user, ticketTypeId: scarce!.id, quantity: 1 }, auth);
+        return { user, auth, i, key: `rush-${i}` };
+      }),
+    );
+    const place = ({ user, auth, i, key }: (typeof buyers)[number]) =>
+      outcome(replica(i).placeOrder({ userId: user, idempotencyKey: key, email: 'r@example.com' }, auth));
+    const results = await Promise.all(buyers.map(place));
+    expect(Object.groupBy(results.map(statusName), (status) => status ?? '')).toMatchObject({
+      OK: { length: 20 },
+      RESOURCE_EXHAUSTED: { length: 100 },
+    });
+    const losers = buyers.filter((_, i) => results[i] !== 'OK');
+    // A loser's repeat of the key tries again and is refused again, still without a trace.
+    const repeats = await Promise.all(losers.slice(0, 10).map(place));
+    for (const repeat of repeats) expect(repeat).toMatch(/^RESOURCE_EXHAUSTED: Scarce: not enough seats/);
+
+    const loserOrderIds = losers.map(({ user, key }) => orderIdFor(user, key));
+    const [recorded] = await h.sql<{ n: number }[]>`
+      select count(*)::int as n from checkout.orders where id = any(${loserOrderIds}::uuid[])`;
+    expect(recorded?.n).toBe(0);
+    const [failed] = await h.sql<{ n: number }[]>`
+      select count(*)::int as n from checkout.orders
+      where user_id = any(${buyers.map((b) => b.user)}::text[]) and status = 'FAILED'`;
+    expect(failed?.n).toBe(0);
+    const events = await eventTypesOf(loserOrderIds);
+    expect([...events.values()].flat()).toEqual([]);
+    // Exactly the winners' seats are held, of both lines; every seat a loser held went back.
+    expect(await stockLedger(h.sql, scarce!.id)).toEqual({ total: 20, booked: 20, held: 20, sold: 0, returned: 0 });
+    expect(await stockLedger(h.sql, plenty!.id)).toEqual({ total: 500, booked: 20, held: 20, sold: 0, returned: 0 });
+    const [loserHolds] = await h.sql<{ n: number }[]>`
+      select count(*)::int as n from booking.bookings where order_id = any(${loserOrderIds}::uuid[]) and status = 'HELD'`;
+    expect(loserHolds?.n).toBe(0);
+    // The losers keep their carts.
+    const { cart } = await replica(0).getUserCart({ userId: losers[0]!.user }, losers[0]!.auth);
+    expect(cart?.items).toHaveLength(2);
+  });
+
   it('sells 50 seats to exactly 50 of 200 concurrent buyers; the others get RESOURCE_EXHAUSTED', async () => {
     const event = await h.createEvent([{ name: 'Flash sale', priceMinor: 9_900, seats: 50 }]);
     const ticketTypeId = event.ticketTypes[0]!.id;

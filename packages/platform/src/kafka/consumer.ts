@@ -40,6 +40,15 @@ export interface IdempotentConsumerOptions {
   maxAttempts?: number;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * How long the broker waits for a member that stopped heartbeating (killed, cut off) before it gives its
+   * partitions to the others, or to its own next instance. 10 s by default, not kafkajs's 30 s: a restarted
+   * consumer's first join waits out its dead predecessor's session, and with 30 s that left a restarted notification
+   * silent for 21-31 s. A clean stop leaves the group at once (kafkajs's disconnect sends LeaveGroup).
+   */
+  sessionTimeoutMs?: number;
+  /** How often a member heartbeats: about a third of the session timeout, so one lost heartbeat is not fatal. */
+  heartbeatIntervalMs?: number;
   /** Where a new consumer group starts; earliest by default so events published before it joined are not missed. */
   fromBeginning?: boolean;
   /**
@@ -67,6 +76,10 @@ export const DeadLetterHeader = {
 
 type Outcome = 'applied' | 'duplicate' | 'dead-lettered';
 
+/** The broker's default group.min.session.timeout.ms is 6 s: 10 s stays above it with room for a slow heartbeat. */
+export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 3_000;
+
 /** The kafkajs clients of one start, and the signal its stop raises. */
 interface Session {
   consumer: Consumer;
@@ -86,6 +99,12 @@ export function createIdempotentConsumer(options: IdempotentConsumerOptions): Id
   const maxAttempts = options.maxAttempts ?? 5;
   const initialBackoffMs = options.initialBackoffMs ?? 200;
   const maxBackoffMs = options.maxBackoffMs ?? 5_000;
+  const sessionTimeout = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
+  const heartbeatInterval = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+  // kafkajs would only refuse this when a start creates the consumer, in the background, again and again.
+  if (heartbeatInterval >= sessionTimeout) {
+    throw new Error(`heartbeatIntervalMs (${heartbeatInterval}) must be below sessionTimeoutMs (${sessionTimeout})`);
+  }
 
   // Each start gets fresh kafkajs clients and its own stop signal: a consumer stopped after a failed start (see
   // startConsumerInBackground) and started again must neither reuse connections its disconnect closed nor act as if
@@ -94,7 +113,7 @@ export function createIdempotentConsumer(options: IdempotentConsumerOptions): Id
   let running = false;
 
   function createSession(): Session {
-    const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
+    const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, sessionTimeout, heartbeatInterval });
     consumer.on(consumer.events.GROUP_JOIN, () => {
       running = true;
     });
