@@ -9,7 +9,7 @@ DEPS := node_modules/.package-lock.json
 
 SERVICES := event booking checkout notification
 
-.PHONY: help install generate check-generated lint format typecheck migrate db-generate test run run-event run-booking run-checkout run-notification bench bench-booking bench-notification bench-startup \
+.PHONY: help install generate check-generated lint format typecheck migrate db-generate test fuzz run run-event run-booking run-checkout run-notification bench bench-booking bench-notification bench-startup \
 	kafka-up kafka-down kafka-status infra-up infra-down up start down status logs demo clean \
 	compose-up compose-dev compose-down compose-logs compose-config
 
@@ -61,6 +61,9 @@ db-generate: $(DEPS) ## New migration from a service's schema: make db-generate 
 
 test: $(DEPS) ## Run every test against real Postgres and Kafka (starts its own Kafka unless KAFKA_BROKERS is set)
 	npm test -- $(TEST_ARGS)
+
+fuzz: $(DEPS) ## Fuzz every RPC of every service with generated requests, long (FUZZ_RUNS per RPC, default 2000; FUZZ_SEED replays)
+	FUZZ_RUNS=$${FUZZ_RUNS:-2000} npm test -- services/checkout/test/fuzz.test.ts $(TEST_ARGS)
 
 # The migration provisions the service's role from DATABASE_URL's owner; the service then connects as that role
 # (ticket-database-url prints its URL), so it runs with the rights it has in production, not the owner's.
