@@ -1,5 +1,5 @@
 import { alreadyExists, failedPrecondition } from '@ticket/platform';
-import { recordPaymentAttempt } from '../db/order-repository.ts';
+import { findOrder, recordPaymentAttempt } from '../db/order-repository.ts';
 import { type Hold, notChangeable, type Order } from '../domain/order.ts';
 import type { CheckoutContext } from './context.ts';
 import { findOwnOrder } from './orders.ts';
@@ -30,7 +30,13 @@ export async function payOrder(context: CheckoutContext, order: Order, command: 
 
   // Recorded before booking sells: should this process die between booking's sale and the PAID update, the
   // expiry check finds sold bookings plus this record and completes the order as PAID.
-  const recorded = await recordPaymentAttempt(context.db, { orderId: order.id, ...command });
+  const recorded = await recordPaymentAttempt(context.db, {
+    orderId: order.id,
+    idempotencyKey: command.idempotencyKey,
+    paymentReference: command.paymentReference,
+  });
+  // Ended meanwhile (a cancellation or the expiry won): this payment bought nothing.
+  if (recorded === undefined) throw notPayable((await findOrder(context.db, order.id)) ?? order, command);
   if (recorded !== command.paymentReference) {
     throw alreadyExists(`a payment with idempotency_key ${command.idempotencyKey} and another payment_reference`);
   }

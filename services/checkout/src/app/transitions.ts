@@ -3,6 +3,7 @@ import {
   findOrder,
   firstPaymentAttempt,
   insertTickets,
+  setRefundPaymentReference,
   type Transition,
   transitionOrder,
 } from '../db/order-repository.ts';
@@ -22,8 +23,11 @@ export async function applyTransition(
   orderId: string,
   transition: Transition,
 ): Promise<Order | undefined> {
-  const change = await withRefundOwed(tx, orderId, transition);
-  if (!(await transitionOrder(tx, orderId, change))) return undefined;
+  if (!(await transitionOrder(tx, orderId, transition))) return undefined;
+  const owed = transition.refundPaymentReference ?? (await refundOwed(tx, orderId, transition));
+  if (owed !== undefined && transition.refundPaymentReference === undefined) {
+    await setRefundPaymentReference(tx, orderId, owed);
+  }
   if (transition.status === 'PAID') {
     const paid = await findOrder(tx, orderId);
     if (paid) await insertTickets(tx, orderId, issueTickets(paid.items));
@@ -31,21 +35,20 @@ export async function applyTransition(
   const order = await findOrder(tx, orderId);
   if (!order) throw new Error(`order ${orderId} vanished inside its transition`);
   await recordOrderEvent(tx, context.config.ORDER_EVENTS_TOPIC, transition.status, order, {
-    refundPaymentReference: change.refundPaymentReference ?? '',
+    refundPaymentReference: owed ?? '',
   });
   return order;
 }
 
 /**
  * An order that ends CANCELLED or EXPIRED after a payment was recorded for it (a payment that raced a cancellation
- * or the expiry) owes that payment back: its terminal event names it, so the refund is never forgotten.
+ * or the expiry) owes that payment back: its terminal event names it, so the refund is never forgotten. Read after
+ * the conditional UPDATE, which holds the order row: a payment being recorded (it share-locks the row while
+ * CREATED) has either committed by now and is seen here, or finds the order ended and records nothing.
  */
-async function withRefundOwed(tx: Executor, orderId: string, transition: Transition): Promise<Transition> {
-  if (transition.status === 'PAID' || transition.status === 'FAILED' || transition.refundPaymentReference) {
-    return transition;
-  }
-  const payment = await firstPaymentAttempt(tx, orderId);
-  return payment ? { ...transition, refundPaymentReference: payment.paymentReference } : transition;
+async function refundOwed(tx: Executor, orderId: string, transition: Transition): Promise<string | undefined> {
+  if (transition.status === 'PAID' || transition.status === 'FAILED') return undefined;
+  return (await firstPaymentAttempt(tx, orderId))?.paymentReference;
 }
 
 /** applyTransition in a transaction of its own; wakes the outbox relay when it committed a change. */

@@ -1,4 +1,4 @@
-import type { Executor } from '@ticket/platform';
+import type { Database, Executor } from '@ticket/platform';
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Order, OrderItem, OrderStatus, Ticket } from '../domain/order.ts';
 import { latestPayments, refundsOf } from './payment-repository.ts';
@@ -164,21 +164,35 @@ export async function listOrdersPage(
 }
 
 /**
- * Records a MarkOrderAsPaid before booking is asked to sell: returns the payment reference recorded under this
- * key (the given one, or an earlier call's).
+ * Records a payment before booking is asked to sell, while the order is CREATED: returns the payment reference
+ * recorded under this key (the given one, or an earlier call's), or undefined when the order is no longer CREATED.
+ * The order row is share-locked meanwhile, so a transition that ends the order (an exclusive row lock) either comes
+ * after this record and sees it (it then names the payment as owed back), or before, and nothing is recorded.
  */
 export async function recordPaymentAttempt(
-  tx: Executor,
+  db: Database<Record<string, unknown>>,
   attempt: { orderId: string; idempotencyKey: string; paymentReference: string },
-): Promise<string> {
-  await tx.insert(paymentAttempts).values(attempt).onConflictDoNothing();
-  const [row] = await tx
-    .select({ paymentReference: paymentAttempts.paymentReference })
-    .from(paymentAttempts)
-    .where(
-      and(eq(paymentAttempts.orderId, attempt.orderId), eq(paymentAttempts.idempotencyKey, attempt.idempotencyKey)),
-    );
-  return row?.paymentReference ?? attempt.paymentReference;
+): Promise<string | undefined> {
+  return db.transaction(async (tx) => {
+    const [created] = await tx
+      .select({ id: orders.id })
+      .from(orders)
+      .where(and(eq(orders.id, attempt.orderId), eq(orders.status, 'CREATED')))
+      .for('share');
+    if (!created) return undefined;
+    const { orderId, idempotencyKey, paymentReference } = attempt;
+    await tx.insert(paymentAttempts).values({ orderId, idempotencyKey, paymentReference }).onConflictDoNothing();
+    const [row] = await tx
+      .select({ paymentReference: paymentAttempts.paymentReference })
+      .from(paymentAttempts)
+      .where(and(eq(paymentAttempts.orderId, orderId), eq(paymentAttempts.idempotencyKey, idempotencyKey)));
+    return row?.paymentReference ?? paymentReference;
+  });
+}
+
+/** Names the payment an ended order owes back (set once, by the transition that ended it). */
+export async function setRefundPaymentReference(tx: Executor, orderId: string, reference: string): Promise<void> {
+  await tx.update(orders).set({ refundPaymentReference: reference }).where(eq(orders.id, orderId));
 }
 
 /** The first payment recorded for the order, if any: the one a recovered sale is completed with. */
