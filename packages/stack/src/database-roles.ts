@@ -13,7 +13,7 @@ const run = promisify(execFile);
 const DATABASE_URL_CLI = join(import.meta.dirname, '../../platform/src/cli/database-url.ts');
 
 /** The variable holding a service's role password, as docker-compose.prod.yml and ticket-migrate name it. */
-export const rolePasswordVariable = (name: ServiceName): string => `${name.toUpperCase()}_DB_PASSWORD`;
+export { rolePasswordVariable } from '@ticket/platform/roles';
 
 /**
  * The URL `name` connects with: the server and database of `env`'s DATABASE_URL, logged in as the role that

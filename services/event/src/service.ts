@@ -67,8 +67,7 @@ export async function startEventService(config: EventConfig, logger: Logger): Pr
   const healthMonitor = createHealthMonitor({
     health: server.health,
     dependencies: [databaseCheck(db)],
-    intervalMs: config.HEALTH_CHECK_INTERVAL_MS,
-    timeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
+    config,
     logger,
   });
   const port = await server.listen(config.GRPC_HOST, config.GRPC_PORT);

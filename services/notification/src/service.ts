@@ -111,8 +111,7 @@ export async function startNotificationService(
       brokerCheck({ clientId: 'notification', brokers: config.KAFKA_BROKERS, logger }),
       { name: 'consumer', reachable: () => consumer.isRunning() },
     ],
-    intervalMs: config.HEALTH_CHECK_INTERVAL_MS,
-    timeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
+    config,
     logger,
   });
   const port = await server.listen(config.GRPC_HOST, config.GRPC_PORT);

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { CommonConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { GrpcHealth } from './health.ts';
 
@@ -15,10 +16,11 @@ export interface DependencyCheck {
 export interface HealthMonitorOptions {
   health: GrpcHealth;
   dependencies: DependencyCheck[];
-  /** Time between the end of one check and the start of the next (HEALTH_CHECK_INTERVAL_MS). */
-  intervalMs: number;
-  /** Longest wait for one dependency's answer (HEALTH_CHECK_TIMEOUT_MS); a hung connection reads as down. */
-  timeoutMs: number;
+  /**
+   * HEALTH_CHECK_INTERVAL_MS: time between the end of one check and the start of the next;
+   * HEALTH_CHECK_TIMEOUT_MS: longest wait for one dependency's answer (a hung connection reads as down).
+   */
+  config: Pick<CommonConfig, 'HEALTH_CHECK_INTERVAL_MS' | 'HEALTH_CHECK_TIMEOUT_MS'>;
   logger: Logger;
 }
 
@@ -42,7 +44,9 @@ export interface HealthMonitor {
  * check takes at most `timeoutMs` whatever hangs.
  */
 export function createHealthMonitor(options: HealthMonitorOptions): HealthMonitor {
-  const { health, dependencies, intervalMs, timeoutMs, logger } = options;
+  const { health, dependencies, logger } = options;
+  const intervalMs = options.config.HEALTH_CHECK_INTERVAL_MS;
+  const timeoutMs = options.config.HEALTH_CHECK_TIMEOUT_MS;
   const stopped = new AbortController();
   let last: string | undefined;
   let loop: Promise<void> | undefined;

@@ -149,19 +149,24 @@ function messageOf(error: unknown): string {
 
 /** The int64 fields (at any depth) whose value a JavaScript number cannot hold exactly. */
 function outOfRangeFields(schema: DescMessage, bytes: Uint8Array): FieldViolation[] {
-  let message: unknown;
-  try {
-    message = fromBinary(schema, bytes);
-  } catch {
-    return [];
-  }
+  const message = strictlyDecoded(schema, bytes);
+  if (message === undefined) return [];
   const violations: FieldViolation[] = [];
-  walkFields(schema, message as Record<string, unknown>, '', (value, path) => {
+  walkFields(schema, message, '', (value, path) => {
     if (typeof value === 'bigint' && (value > MAX_SAFE || value < MIN_SAFE)) {
       violations.push({ field: path, description: OUT_OF_RANGE });
     }
   });
   return violations;
+}
+
+/** The bytes read by @bufbuild/protobuf, which keeps int64 as bigint and is stricter than ts-proto; undefined if it fails. */
+function strictlyDecoded(schema: DescMessage, bytes: Uint8Array): Record<string, unknown> | undefined {
+  try {
+    return fromBinary(schema, bytes) as unknown as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -226,16 +231,12 @@ function holdsTimestamp(schema: DescMessage, seen: Set<string>): boolean {
 }
 
 function invalidTimestamps(schema: DescMessage, bytes: Uint8Array): FieldViolation[] {
-  let message: unknown;
-  try {
-    message = fromBinary(schema, bytes);
-  } catch {
-    // @bufbuild/protobuf is stricter than ts-proto (invalid UTF-8 throws here, becomes U+FFFD there): what ts-proto
-    // decoded goes on to the request validation, which names such a field; this check has nothing to add.
-    return [];
-  }
+  // Undecodable here but decoded by ts-proto (invalid UTF-8: it throws here, becomes U+FFFD there): the request
+  // validation names such a field; this check has nothing to add.
+  const message = strictlyDecoded(schema, bytes);
+  if (message === undefined) return [];
   const violations: FieldViolation[] = [];
-  walkFields(schema, message as Record<string, unknown>, '', (value, path, field) => {
+  walkFields(schema, message, '', (value, path, field) => {
     if (field.message?.typeName !== TIMESTAMP || typeof value !== 'object' || value === null) return;
     const { seconds, nanos } = value as { seconds: bigint; nanos: number };
     if (nanos < 0 || nanos > 999_999_999) {
