@@ -14,7 +14,10 @@ export const paymentSandboxConfigShape = {
   PAYMENT_SANDBOX_PORT: env.port(DefaultHttpPort.paymentSandbox),
   /** Base of the `pay_url` the buyer is sent to; the bound address when unset. */
   PAYMENT_SANDBOX_PUBLIC_URL: z.url().optional(),
-  /** Payments, refunds and pending webhooks, rewritten atomically after every change so a restart keeps them. */
+  /**
+   * Payments, refunds and pending webhooks: a snapshot, with every change since appended to `<this>.journal` and on
+   * disk before it is answered, so a restart keeps them.
+   */
   PAYMENT_SANDBOX_STATE_FILE: z.string().min(1).default('.data/payment-sandbox/state.json'),
   /** The merchant's key: every /v1 call carries `Authorization: Bearer <key>`. */
   PAYMENT_SANDBOX_API_KEY: secret(),

@@ -18,7 +18,7 @@ export interface RunningPaymentSandbox {
   stateFile: string;
   /**
    * Stops taking requests, lets those under way finish, stops the webhook retries (pending ones stay in the state
-   * file for the next start) and waits for the last save.
+   * file for the next start), waits for the last save and folds the journal into the state file.
    */
   stop(): Promise<void>;
 }
@@ -61,7 +61,13 @@ export async function startPaymentSandbox(
     (request, response) => void handle(context, config.PAYMENT_SANDBOX_API_KEY, logger, request, response),
   );
   server.listen(config.PAYMENT_SANDBOX_PORT, config.PAYMENT_SANDBOX_HOST);
-  await once(server, 'listening');
+  try {
+    await once(server, 'listening');
+  } catch (error) {
+    // Listening failed (the port is taken, say): let go of the journal, so that this process may open it again.
+    await store.close();
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
   const url = `http://${hostForUrl(config.PAYMENT_SANDBOX_HOST)}:${port}`;
   publicUrl ||= url;
@@ -83,7 +89,7 @@ export async function startPaymentSandbox(
     await closeServer(server);
     payLater.stop();
     await dispatcher.stop();
-    await store.flush();
+    await store.close();
     logger.info('payment sandbox stopped');
   };
   let stopped: Promise<void> | undefined;

@@ -9,7 +9,7 @@ import {
   type SandboxPayment,
   type SandboxRefund,
 } from './payments.ts';
-import { JsonStateFile } from './state-file.ts';
+import { type JournalEntry, JournaledStateFile } from './state-file.ts';
 
 export interface CreatePaymentInput {
   amount_minor: number;
@@ -60,6 +60,9 @@ interface SandboxState {
   scheduled_pays: Record<string, ScheduledPay>;
 }
 
+/** The parts of the state a change writes to, each a record of records by key. */
+type Collection = Exclude<keyof SandboxState, 'version'>;
+
 const emptyState = (): SandboxState => ({
   version: 1,
   payments: {},
@@ -74,29 +77,31 @@ const unixSeconds = (): number => Math.floor(Date.now() / 1000);
 
 /**
  * The sandbox's state and every change to it. A change and the webhook delivery it causes are saved in the same
- * write (the state file is the outbox), and each method resolves only once that write is on disk, so an answered
- * request survives a crash and a retried one finds its idempotency key.
+ * journal entry (the state file is the outbox), and each method resolves only once that entry is on disk, so an
+ * answered request survives a crash and a retried one finds its idempotency key. Records are written only through
+ * `#put` and `#delete`, which note what the change touched, so nothing changes without being saved.
  */
 export class PaymentStore {
-  readonly #file: JsonStateFile<SandboxState>;
+  readonly #file: JournaledStateFile<SandboxState>;
   readonly #state: SandboxState;
   readonly #payUrl: (paymentId: string) => string;
   readonly #listeners: (() => void)[] = [];
+  /** The records changed since the last commit, by collection: the next journal entry. */
+  #touched = new Map<Collection, Set<string>>();
 
-  private constructor(file: JsonStateFile<SandboxState>, state: SandboxState, payUrl: (paymentId: string) => string) {
+  private constructor(file: JournaledStateFile<SandboxState>, payUrl: (paymentId: string) => string) {
     this.#file = file;
-    this.#state = state;
+    this.#state = file.state;
     this.#payUrl = payUrl;
   }
 
-  /** The store saved in `path` (empty when there is none yet). `payUrl` gives a new payment its pay page. */
+  /**
+   * The store saved in `path` and its journal (empty when there is none yet); a state file written whole by an
+   * older sandbox loads as the snapshot. `payUrl` gives a new payment its pay page.
+   */
   static async open(path: string, payUrl: (paymentId: string) => string): Promise<PaymentStore> {
-    const file = new JsonStateFile<SandboxState>(path);
-    const saved = await file.read();
-    if (saved !== undefined && saved.version !== 1) {
-      throw new Error(`${path}: state version ${String(saved.version)}, expected 1`);
-    }
-    return new PaymentStore(file, { ...emptyState(), ...saved }, payUrl);
+    const file = await JournaledStateFile.open(path, (saved) => loadState(path, saved));
+    return new PaymentStore(file, payUrl);
   }
 
   /** Called after every saved change: the dispatcher and the scheduler look for new work. */
@@ -121,8 +126,8 @@ export class PaymentStore {
       failure_reason: null,
       created: unixSeconds(),
     };
-    this.#state.payments[id] = payment;
-    this.#state.idempotency[`payment:${idempotencyKey}`] = { id, fingerprint: fingerprint(input) };
+    this.#put('payments', id, payment);
+    this.#put('idempotency', `payment:${idempotencyKey}`, { id, fingerprint: fingerprint(input) });
     await this.#commit();
     return payment;
   }
@@ -135,7 +140,7 @@ export class PaymentStore {
 
   async pay(paymentId: string, outcome: PayOutcome): Promise<SandboxPayment> {
     const { payment, eventType } = applyPayOutcome(this.getPayment(paymentId), outcome);
-    this.#state.payments[paymentId] = payment;
+    this.#put('payments', paymentId, payment);
     this.#emit({ type: eventType, object: payment });
     await this.#commit();
     return payment;
@@ -146,7 +151,7 @@ export class PaymentStore {
     const payment = this.getPayment(paymentId);
     assertPayable(payment);
     const id = randomUUID();
-    this.#state.scheduled_pays[id] = { id, payment_id: paymentId, outcome, due_at: Date.now() + delayMs };
+    this.#put('scheduled_pays', id, { id, payment_id: paymentId, outcome, due_at: Date.now() + delayMs });
     await this.#commit();
     return payment;
   }
@@ -162,10 +167,10 @@ export class PaymentStore {
   async runScheduledPay(id: string): Promise<PaymentError | undefined> {
     const scheduled = this.#state.scheduled_pays[id];
     if (scheduled === undefined) return undefined;
-    delete this.#state.scheduled_pays[id];
+    this.#delete('scheduled_pays', id);
     try {
       const { payment, eventType } = applyPayOutcome(this.getPayment(scheduled.payment_id), scheduled.outcome);
-      this.#state.payments[payment.id] = payment;
+      this.#put('payments', payment.id, payment);
       this.#emit({ type: eventType, object: payment });
       return undefined;
     } catch (error) {
@@ -190,9 +195,9 @@ export class PaymentStore {
       status: 'succeeded',
       created: unixSeconds(),
     };
-    this.#state.payments[paid.id] = paid;
-    this.#state.refunds[refund.id] = refund;
-    this.#state.idempotency[`refund:${idempotencyKey}`] = { id: refund.id, fingerprint: fingerprint(input) };
+    this.#put('payments', paid.id, paid);
+    this.#put('refunds', refund.id, refund);
+    this.#put('idempotency', `refund:${idempotencyKey}`, { id: refund.id, fingerprint: fingerprint(input) });
     this.#emit({ type: 'refund.succeeded', object: refund });
     await this.#commit();
     return refund;
@@ -225,24 +230,34 @@ export class PaymentStore {
   }
 
   async deliveryAcknowledged(deliveryId: string): Promise<void> {
-    delete this.#state.deliveries[deliveryId];
+    this.#delete('deliveries', deliveryId);
     await this.#commit();
   }
 
   async deliveryFailed(deliveryId: string, nextAttemptAt: number): Promise<void> {
     const delivery = this.#state.deliveries[deliveryId];
     if (delivery === undefined) return;
-    this.#state.deliveries[deliveryId] = {
+    this.#put('deliveries', deliveryId, {
       ...delivery,
       attempts: delivery.attempts + 1,
       next_attempt_at: nextAttemptAt,
-    };
+    });
     await this.#commit();
   }
 
   /** Waits for every save asked for so far. */
   flush(): Promise<void> {
     return this.#file.flush();
+  }
+
+  /** Waits for every save asked for so far and folds the journal into the state file; no change is taken after. */
+  close(): Promise<void> {
+    return this.#file.close();
+  }
+
+  /** Journal writes since opening, each flushed to disk once: concurrent changes share one (for tests). */
+  get journalWrites(): number {
+    return this.#file.writes;
   }
 
   /** The id the key made before, when the request is the same; a conflict when it is not. */
@@ -272,25 +287,68 @@ export class PaymentStore {
   #emit({ type, object }: { type: SandboxEvent['type']; object: SandboxPayment | SandboxRefund }): void {
     const id = `evt_${randomUUID()}`;
     // A copy: the event keeps the object as it was, whatever happens to the payment afterwards.
-    this.#state.events[id] = {
+    this.#put('events', id, {
       id,
       object: 'event',
       type,
       created: unixSeconds(),
       data: { object: { ...object } },
-    } as SandboxEvent;
+    } as SandboxEvent);
     this.#queueDelivery(id);
   }
 
   #queueDelivery(eventId: string): void {
     const id = randomUUID();
-    this.#state.deliveries[id] = { id, event_id: eventId, attempts: 0, next_attempt_at: Date.now() };
+    this.#put('deliveries', id, { id, event_id: eventId, attempts: 0, next_attempt_at: Date.now() });
   }
 
+  #put<C extends Collection>(collection: C, key: string, value: SandboxState[C][string]): void {
+    this.#state[collection][key] = value;
+    this.#touch(collection, key);
+  }
+
+  #delete(collection: Collection, key: string): void {
+    delete this.#state[collection][key];
+    this.#touch(collection, key);
+  }
+
+  #touch(collection: Collection, key: string): void {
+    const keys = this.#touched.get(collection) ?? new Set<string>();
+    keys.add(key);
+    this.#touched.set(collection, keys);
+  }
+
+  /** Saves what was touched since the last commit as one journal entry, then tells the listeners. */
   async #commit(): Promise<void> {
-    await this.#file.save(() => this.#state);
+    await this.#file.append(this.#takeEntry());
     for (const listener of this.#listeners) listener();
   }
+
+  /**
+   * Each touched record as it is now: put when it is there, deleted when it is not. Taken from the state rather than
+   * from the calls, so a record put then deleted in one change is saved as what it ended as, once.
+   */
+  #takeEntry(): JournalEntry {
+    const entry: JournalEntry = { put: [], delete: [] };
+    for (const [collection, keys] of this.#touched) {
+      const records: Record<string, unknown> = this.#state[collection];
+      for (const key of keys) {
+        if (Object.hasOwn(records, key)) entry.put.push([collection, key, records[key]]);
+        else entry.delete.push([collection, key]);
+      }
+    }
+    this.#touched = new Map();
+    return entry;
+  }
+}
+
+/** The saved snapshot over an empty state, so a collection added since it was written starts empty. */
+function loadState(path: string, saved: unknown): SandboxState {
+  if (saved === undefined) return emptyState();
+  if (typeof saved !== 'object' || saved === null) throw new Error(`${path}: not a state object`);
+  const version = (saved as { version?: unknown }).version;
+  if (version !== 1) throw new Error(`${path}: state version ${String(version)}, expected 1`);
+  return { ...emptyState(), ...(saved as Partial<SandboxState>) };
 }
 
 /** The request, independent of the order its fields came in. */

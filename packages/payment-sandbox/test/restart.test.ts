@@ -17,7 +17,7 @@ describe('a restart', () => {
     await vi.waitFor(() => expect(receiver.deliveries.length).toBeGreaterThanOrEqual(2));
     await first.stop();
 
-    // The state file is plain JSON, whole after every change.
+    // A clean stop folds the journal into the state file: plain JSON, the whole state.
     const saved = JSON.parse(await readFile(stateFile, 'utf8')) as { deliveries: object };
     expect(Object.keys(saved.deliveries)).toHaveLength(1);
 

@@ -31,7 +31,42 @@ export function createDatabase<Schema extends Record<string, unknown> = Record<s
     // Postgres NOTICEs (e.g. "schema already exists, skipping") are noise in service logs.
     onnotice: (notice) => options.logger?.debug({ notice: notice.message }, 'postgres notice'),
   });
-  return drizzle({ client, ...(options.schema ? { schema: options.schema } : {}) }) as Database<Schema>;
+  return drizzle({
+    client: preparingStatements(client),
+    ...(options.schema ? { schema: options.schema } : {}),
+  }) as Database<Schema>;
+}
+
+/**
+ * The client with every query drizzle sends made a named prepared statement. drizzle-orm runs its queries through
+ * `unsafe(query, params, { prepare: false })` unless built with `.prepare(name)` (drizzle-orm#6096), so postgres.js
+ * parses each one anew and, to learn its parameter types, sends it in two round trips (Parse/Describe, then
+ * Bind/Execute), every time. Prepared, a statement is parsed once per connection and every later run is one round
+ * trip: a PlaceOrder makes some 15 queries. The statements are few (drizzle binds every value as a
+ * parameter, so the text varies only with the shape: columns, the length of an IN list or of a multi-row insert).
+ * A transaction's and a savepoint's client are wrapped the same way, since drizzle runs their queries on them.
+ */
+export function preparingStatements<Client extends Sql>(client: Client): Client {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      switch (property) {
+        case 'unsafe':
+          return (query: string, params?: unknown[], options?: Record<string, unknown>) =>
+            // biome-ignore lint/suspicious/noExplicitAny: postgres.js types unsafe's parameters as its own serializable values.
+            target.unsafe(query, params as any, { ...options, prepare: true });
+        case 'begin':
+        case 'savepoint':
+          return (...args: unknown[]) => {
+            // begin and savepoint take an optional mode or name, then the body that gets the inner client.
+            const body = args.pop() as (inner: Sql) => unknown;
+            const start = Reflect.get(target, property) as (...startArgs: unknown[]) => unknown;
+            return start(...args, (inner: Sql) => body(preparingStatements(inner)));
+          };
+        default:
+          return Reflect.get(target, property, receiver);
+      }
+    },
+  });
 }
 
 export async function closeDatabase(db: Database<Record<string, unknown>>, timeoutSeconds = 5): Promise<void> {

@@ -8,6 +8,7 @@ import {
   type RetryOptions,
 } from 'kafkajs';
 import type { Logger } from '../logger.ts';
+import { stopIdleRequestQueuePolling } from './request-queue.ts';
 
 export type { Kafka, Producer };
 
@@ -20,6 +21,7 @@ export interface KafkaOptions {
 }
 
 export function createKafka({ clientId, brokers, logger, retry }: KafkaOptions): Kafka {
+  stopIdleRequestQueuePolling();
   return new Kafka({
     clientId,
     brokers,
