@@ -86,4 +86,4 @@ EXPOSE ${PORT}
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
     CMD node /app/packages/platform/src/cli/healthcheck.ts "127.0.0.1:${GRPC_PORT}"
-CMD ["node", "src/main.ts"]
+CMD ["node", "--max-semi-space-size=8", "src/main.ts"]

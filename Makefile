@@ -9,7 +9,7 @@ DEPS := node_modules/.package-lock.json
 
 SERVICES := event booking checkout notification
 
-.PHONY: help install generate check-generated lint format typecheck migrate db-generate test fuzz run run-event run-booking run-checkout run-notification bench bench-booking bench-notification bench-startup \
+.PHONY: help install generate check-generated lint format typecheck migrate db-generate test fuzz run run-event run-booking run-checkout run-notification bench bench-booking bench-notification bench-startup bench-steady \
 	kafka-up kafka-down kafka-status infra-up infra-down up start down status logs demo clean \
 	compose-up compose-dev compose-down compose-logs compose-config
 
@@ -94,6 +94,10 @@ bench-notification: $(DEPS) ## Notification latency: Kafka publish → email at 
 
 bench-startup: $(DEPS) ## Memory and time to load the platform in a service process, with and without its module hooks (BENCH_RUNS)
 	node packages/platform/bench/module-hooks.ts
+
+# Not part of `bench`: it measures the stack `make start` runs, and refuses when that is not serving.
+bench-steady: $(DEPS) ## Steady open-loop orders on the running stack (needs `make start`): RSS, CPU/order, latency (BENCH_RATE, BENCH_SECONDS)
+	node packages/stack/bench/steady.ts
 
 kafka-up: ## Start a local single-node Kafka (KRaft) on 127.0.0.1:9092
 	@scripts/kafka.sh up

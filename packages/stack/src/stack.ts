@@ -4,6 +4,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { DefaultHttpPort, DefaultPort } from '@ticket/contracts/topology';
+import { SERVICE_NODE_FLAGS } from '@ticket/platform/node-flags';
 import { roleDatabaseUrl, rolePasswordVariable } from './database-roles.ts';
 import { awaitServing, checkHealth, type Health } from './health.ts';
 import { embeddedPostgresProcess, ensurePostgres } from './postgres.ts';
@@ -78,7 +79,7 @@ export async function stackUp(options: StackOptions): Promise<ServiceStatus[]> {
     const pid = await startDetached(
       managed,
       process.execPath,
-      [join(REPO_ROOT, 'services', name, 'src/main.ts')],
+      [...SERVICE_NODE_FLAGS, join(REPO_ROOT, 'services', name, 'src/main.ts')],
       { ...env, DATABASE_URL: databaseUrls.get(name), GRPC_PORT: port },
       REPO_ROOT,
     );

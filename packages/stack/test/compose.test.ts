@@ -7,6 +7,7 @@ import { checkoutConfigShape, loadCheckoutConfig } from '@ticket/checkout/config
 import { DefaultHttpPort } from '@ticket/contracts/topology';
 import { eventConfigShape, loadEventConfig } from '@ticket/event/config';
 import { loadNotificationConfig, notificationConfigShape } from '@ticket/notification/config';
+import { SERVICE_NODE_FLAGS } from '@ticket/platform/node-flags';
 import { describe, expect, it } from 'vitest';
 import type { ZodType } from 'zod';
 import {
@@ -173,12 +174,19 @@ describe('Dockerfile', () => {
     expect(argsOf(runtime, 'STOPSIGNAL')).toEqual(['SIGTERM']);
     expect(argsOf(runtime, 'EXPOSE')).toEqual(['${PORT}']);
     const cmd = execForm(argsOf(runtime, 'CMD').at(-1) as string);
-    expect(cmd.slice(0, 1)).toEqual(['node']);
+    expect(cmd.slice(0, 1 + SERVICE_NODE_FLAGS.length)).toEqual(['node', ...SERVICE_NODE_FLAGS]);
     for (const name of SERVICE_NAMES) {
       const workdir = substitute(argsOf(runtime, 'WORKDIR').at(-1) as string, { SERVICE: name });
-      const main = repoPathOf(cmd[1] as string, workdir);
+      const main = repoPathOf(cmd.at(-1) as string, workdir);
       expect(main).toBe(join(REPO, 'services', name, 'src/main.ts'));
       expect(existsSync(main)).toBe(true);
+    }
+  });
+
+  it('runs each service with the Node flags make up and make run use', () => {
+    for (const name of SERVICE_NAMES) {
+      const manifest = JSON.parse(readRepoFile(`services/${name}/package.json`)) as { scripts: { start: string } };
+      expect(manifest.scripts.start).toBe(['node', ...SERVICE_NODE_FLAGS, 'src/main.ts'].join(' '));
     }
   });
 
