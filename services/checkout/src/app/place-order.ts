@@ -216,10 +216,9 @@ async function commitOrder(
   const created = await context.db.transaction(async (tx) => {
     await lockCart(tx, order.userId);
     if (!(await cartCovers(tx, order.userId, order.items))) return 'cart changed' as const;
-    if (!(await insertOrder(tx, order))) return 'exists' as const;
+    const stored = await insertOrder(tx, order);
+    if (!stored) return 'exists' as const;
     await subtractFromCart(tx, order.userId, order.items);
-    const stored = await findOrder(tx, order.id);
-    if (!stored) throw new Error(`order ${order.id} vanished inside its transaction`);
     await recordOrderEvent(tx, context.config.ORDER_EVENTS_TOPIC, 'CREATED', stored);
     return stored;
   });
@@ -257,9 +256,9 @@ async function recordFailed(
     failureKind: refusal.kind,
   };
   const recorded = await context.db.transaction(async (tx) => {
-    if (!(await insertOrder(tx, failed))) return false;
-    const stored = await findOrder(tx, failed.id);
-    if (stored) await recordOrderEvent(tx, context.config.ORDER_EVENTS_TOPIC, 'FAILED', stored);
+    const stored = await insertOrder(tx, failed);
+    if (!stored) return false;
+    await recordOrderEvent(tx, context.config.ORDER_EVENTS_TOPIC, 'FAILED', stored);
     return true;
   });
   if (!recorded) return answerExisting(context, failed.id, command, holds);

@@ -28,16 +28,20 @@ export async function applyTransition(
   if (owed !== undefined && transition.refundPaymentReference === undefined) {
     await setRefundPaymentReference(tx, orderId, owed);
   }
-  if (transition.status === 'PAID') {
-    const paid = await findOrder(tx, orderId);
-    if (paid) await insertTickets(tx, orderId, issueTickets(paid.items));
-  }
-  const order = await findOrder(tx, orderId);
-  if (!order) throw new Error(`order ${orderId} vanished inside its transition`);
+  const changed = await findOrder(tx, orderId);
+  if (!changed) throw new Error(`order ${orderId} vanished inside its transition`);
+  const order = transition.status === 'PAID' ? await withTicketsIssued(tx, changed) : changed;
   await recordOrderEvent(tx, context.config.ORDER_EVENTS_TOPIC, transition.status, order, {
     refundPaymentReference: owed ?? '',
   });
   return order;
+}
+
+/** A CREATED order just made PAID gets one ticket per seat; a CREATED order has none yet, so they are all it has. */
+async function withTicketsIssued(tx: Executor, paid: Order): Promise<Order> {
+  const issued = issueTickets(paid.items);
+  await insertTickets(tx, paid.id, issued);
+  return { ...paid, tickets: issued };
 }
 
 /**

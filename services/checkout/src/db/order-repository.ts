@@ -10,19 +10,20 @@ export type NewOrder = Omit<Order, 'createdAt' | 'updatedAt' | 'tickets' | 'paid
 
 /**
  * Inserts the order with its items unless an order with its id exists (a repeated or concurrent PlaceOrder):
- * returns true when this call created it.
+ * returns the order as stored when this call created it (a new order has no tickets, payment or refunds yet, so
+ * nothing needs reading back), undefined when it existed.
  */
-export async function insertOrder(tx: Executor, order: NewOrder): Promise<boolean> {
+export async function insertOrder(tx: Executor, order: NewOrder): Promise<Order | undefined> {
   const { items, ...row } = order;
-  const inserted = await tx
-    .insert(orders)
-    .values(row)
-    .onConflictDoNothing({ target: orders.id })
-    .returning({ id: orders.id });
-  if (inserted.length === 0) return false;
+  const [inserted] = await tx.insert(orders).values(row).onConflictDoNothing({ target: orders.id }).returning();
+  if (!inserted) return undefined;
   await tx.insert(orderItems).values(items.map((item, line) => ({ ...item, orderId: order.id, line })));
-  return true;
+  return { ...orderOf(inserted), items, tickets: [], payment: null, refunds: [] };
 }
+
+/** An order row's own columns, as the domain names them (the row's bookkeeping left out). */
+const orderOf = ({ lastCheckedAt: _, ...row }: OrderRow): Omit<Order, 'items' | 'tickets' | 'payment' | 'refunds'> =>
+  row;
 
 export interface Transition {
   status: 'PAID' | 'CANCELLED' | 'EXPIRED' | 'FAILED';
@@ -102,8 +103,8 @@ async function withItemsAndTickets(db: Executor, rows: readonly OrderRow[]): Pro
   ]);
   const itemsByOrder = Map.groupBy(itemRows, (item) => item.orderId);
   const ticketsByOrder = Map.groupBy(ticketRows, (ticket) => ticket.orderId);
-  return rows.map(({ lastCheckedAt: _, ...row }) => ({
-    ...row,
+  return rows.map((row) => ({
+    ...orderOf(row),
     items: (itemsByOrder.get(row.id) ?? []).map(({ orderId: _, line: __, ...item }): OrderItem => item),
     tickets: (ticketsByOrder.get(row.id) ?? []).map(({ code, eventId, ticketTypeId, voidedAt }) => ({
       code,
