@@ -9,7 +9,7 @@ DEPS := node_modules/.package-lock.json
 
 SERVICES := event booking checkout notification
 
-.PHONY: help install generate check-generated lint format typecheck migrate db-generate test fuzz run run-event run-booking run-checkout run-notification bench bench-booking bench-notification bench-startup bench-steady \
+.PHONY: help install generate check-generated lint format typecheck migrate db-generate test fuzz run run-event run-booking run-checkout run-notification bench bench-booking bench-notification bench-startup bench-steady bench-flash-sale \
 	kafka-up kafka-down kafka-status infra-up infra-down up start down status logs demo clean \
 	compose-up compose-dev compose-down compose-logs compose-config
 
@@ -86,7 +86,7 @@ run-notification: ## Start the notification service (gRPC :50630; needs Kafka, A
 
 bench: bench-booking bench-notification bench-startup ## Run every benchmark
 
-bench-booking: $(DEPS) ## Booking flash sale: gRPC holds/s vs one transaction per hold (BENCH_SECONDS, BENCH_CONCURRENCY)
+bench-booking: $(DEPS) ## Booking flash sale: gRPC holds/s vs a no-op server and one transaction per hold (BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_WORKERS)
 	node services/booking/bench/hold-throughput.ts
 
 bench-notification: $(DEPS) ## Notification latency: Kafka publish → email at a real SMTP server, median/p99 (BENCH_EVENTS, BENCH_RATE)
@@ -98,6 +98,9 @@ bench-startup: $(DEPS) ## Memory and time to load the platform in a service proc
 # Not part of `bench`: it measures the stack `make start` runs, and refuses when that is not serving.
 bench-steady: $(DEPS) ## Steady open-loop orders on the running stack (needs `make start`): RSS, CPU/order, latency (BENCH_RATE, BENCH_SECONDS)
 	node packages/stack/bench/steady.ts
+
+bench-flash-sale: $(DEPS) ## More buyers than seats on the running stack (needs `make start`): buyers/s, PlaceOrder p99, oversold, emails (BENCH_BUYERS, BENCH_SEATS, BENCH_RATE)
+	node packages/stack/bench/flash-sale.ts
 
 kafka-up: ## Start a local single-node Kafka (KRaft) on 127.0.0.1:9092
 	@scripts/kafka.sh up

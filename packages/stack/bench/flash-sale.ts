@@ -1,0 +1,328 @@
+#!/usr/bin/env node
+// `make bench-flash-sale`: more buyers than seats, arriving at a fixed rate, on the running stack (`make start`):
+// AddToCart → PlaceOrder → pay on the sandbox provider's pay page. What a ticket seller cares about: buyers served
+// per second, how long PlaceOrder takes under the rush, that no seat is sold twice, and the emails. See README.md.
+import { randomUUID } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BookingServiceDefinition } from '@ticket/contracts/v1/booking/booking_service';
+import { createServiceClient, createServiceTokenSource } from '@ticket/platform';
+import { defaultStateDir, devSecretFile, mailDir, readMailbox, type ServiceStatus } from '@ticket/stack';
+import { ClientError, Status } from 'nice-grpc';
+import { clockTicksPerSecond, readProcess } from './proc.ts';
+import { MAX_TRUSTED_START_LAG_MS, percentile } from './summary.ts';
+import { NotRunnable, openTarget, servingStack, type Target } from './target.ts';
+
+/** The refusals a sold-out sale answers with: a buyer who got no seat, not a failure of the system. */
+const SOLD_OUT = new Set([Status.RESOURCE_EXHAUSTED]);
+/** How long the emails of the paid orders may take to reach the mail catcher after the last payment. */
+const MAIL_WAIT_MS = 60_000;
+
+interface FlashSaleConfig {
+  buyers: number;
+  seats: number;
+  /** Buyers arriving per second (open loop). */
+  rate: number;
+}
+
+class FlashSaleConfigError extends Error {
+  override name = 'FlashSaleConfigError';
+}
+
+function loadConfig(source: Record<string, string | undefined> = process.env): FlashSaleConfig {
+  const problems: string[] = [];
+  const read = (name: string, fallback: number): number => {
+    const raw = source[name]?.trim();
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value <= 0) problems.push(`${name}: must be a positive integer (got "${raw}")`);
+    return value;
+  };
+  const config = { buyers: read('BENCH_BUYERS', 1_000), seats: read('BENCH_SEATS', 100), rate: read('BENCH_RATE', 50) };
+  if (problems.length === 0 && config.seats >= config.buyers) {
+    problems.push(
+      `BENCH_SEATS (${config.seats}) must be fewer than BENCH_BUYERS (${config.buyers}): a sale that sells out`,
+    );
+  }
+  if (problems.length > 0) throw new FlashSaleConfigError(problems.join('; '));
+  return config;
+}
+
+interface BuyerOutcome {
+  /** performance.now() when the buyer was due. */
+  dueAt: number;
+  startLagMs: number;
+  addToCartMs?: number;
+  /** PlaceOrder's answer, measured from when the buyer was due (a late start counts). */
+  placeOrderMs?: number;
+  payMs?: number;
+  /** Epoch ms when the pay page accepted the payment: the start of the wait for the email. */
+  paidAtEpochMs?: number;
+  email: string;
+  /** "OK", "sold out", or the failure: gRPC status or error name, with the step. */
+  result: string;
+  message?: string;
+}
+
+async function main(): Promise<number> {
+  const config = loadConfig();
+  const stateDir = defaultStateDir();
+  const statuses = await servingStack(stateDir);
+  const target = await openTarget(stateDir, statuses);
+  const runId = `flash-${randomUUID().slice(0, 8)}`;
+  try {
+    const { eventId, ticketTypeId } = await createEvent(target, runId, config.seats);
+    await target.checkout.getUserCart({ userId: `${runId}-warm-up` }, await target.as(`${runId}-warm-up`));
+    console.log(`load: ${config.buyers} buyers for ${config.seats} seats, arriving at ${config.rate}/s`);
+
+    const clock = clockTicksPerSecond();
+    const cpuBefore = await cpuOf(statuses, clock.ticks);
+    const generatorBefore = process.cpuUsage();
+    const startedAt = performance.now() + 5;
+    const outcomes = await runBuyers(target, runId, ticketTypeId, config, startedAt);
+    const loadMs = performance.now() - startedAt;
+    const generatorCpuMs = cpuMsOf(process.cpuUsage(generatorBefore));
+    const cpuAfter = await cpuOf(statuses, clock.ticks);
+
+    const stock = await readStock(stateDir, statuses, eventId, ticketTypeId);
+    const mail = await awaitEmails(stateDir, outcomes);
+    const report = {
+      config,
+      outcomes,
+      loadMs,
+      generatorCpuMs,
+      serviceCpuMs: Object.fromEntries(
+        statuses.map((s) => [s.name, (cpuAfter[s.name] ?? Number.NaN) - (cpuBefore[s.name] ?? Number.NaN)]),
+      ),
+      stock,
+      mail,
+    };
+    console.log(formatReport(report));
+    return problemsOf(report).length > 0 ? 1 : 0;
+  } finally {
+    target.close();
+  }
+}
+
+async function createEvent(target: Target, runId: string, seats: number) {
+  const startsAt = new Date(Date.now() + 30 * 24 * 3600_000);
+  const { event } = await target.event.createEvent(
+    {
+      idempotencyKey: randomUUID(),
+      name: `Flash sale bench ${runId}`,
+      description: 'made by make bench-flash-sale',
+      startsAt,
+      endsAt: new Date(startsAt.getTime() + 3 * 3600_000),
+      ticketTypes: [{ name: 'General', price: { amountMinor: 2_500, currency: 'EUR' }, seats }],
+    },
+    await target.as(`${runId}-organizer`, ['organizer']),
+  );
+  const ticketTypeId = event?.ticketTypes[0]?.id;
+  if (!event || !ticketTypeId) throw new Error('CreateEvent answered without a ticket type');
+  console.log(`setup: event ${event.id}, ticket type ${ticketTypeId} with ${seats} seats`);
+  return { eventId: event.id, ticketTypeId };
+}
+
+/** Open loop: buyer i is due at start + i/rate, whether or not the earlier ones are done. */
+async function runBuyers(
+  target: Target,
+  runId: string,
+  ticketTypeId: string,
+  config: FlashSaleConfig,
+  startedAt: number,
+): Promise<BuyerOutcome[]> {
+  const buyers: Promise<BuyerOutcome>[] = [];
+  for (let index = 0; index < config.buyers; index += 1) {
+    const dueAt = startedAt + (index * 1_000) / config.rate;
+    const wait = dueAt - performance.now();
+    if (wait > 0) await sleep(wait);
+    buyers.push(buy(target, `${runId}-buyer-${index}`, ticketTypeId, dueAt));
+  }
+  return Promise.all(buyers);
+}
+
+async function buy(target: Target, userId: string, ticketTypeId: string, dueAt: number): Promise<BuyerOutcome> {
+  const outcome: BuyerOutcome = {
+    dueAt,
+    startLagMs: performance.now() - dueAt,
+    email: `${userId}@bench.example.com`,
+    result: 'OK',
+  };
+  let step = 'AddToCart';
+  try {
+    const asBuyer = await target.as(userId);
+    await target.checkout.addToCart({ userId, ticketTypeId, quantity: 1 }, asBuyer);
+    outcome.addToCartMs = performance.now() - dueAt;
+    step = 'PlaceOrder';
+    const { order } = await target.checkout
+      .placeOrder({ userId, email: outcome.email, idempotencyKey: randomUUID() }, asBuyer)
+      .catch((error: unknown) => {
+        outcome.placeOrderMs = performance.now() - dueAt;
+        throw error;
+      });
+    outcome.placeOrderMs = performance.now() - dueAt;
+    const payUrl = order?.payment?.payUrl;
+    if (!payUrl) throw new Error(`order ${order?.id} has no pay page: is the stack's provider the sandbox?`);
+    step = 'pay';
+    const paySent = performance.now();
+    const response = await fetch(payUrl, { method: 'POST', body: new URLSearchParams({ outcome: 'succeed' }) });
+    if (response.status >= 400) throw new Error(`the pay page answered ${response.status}`);
+    outcome.payMs = performance.now() - paySent;
+    outcome.paidAtEpochMs = Date.now();
+  } catch (error) {
+    if (error instanceof ClientError && SOLD_OUT.has(error.code) && step === 'PlaceOrder') {
+      outcome.result = 'sold out';
+    } else {
+      const name = error instanceof ClientError ? Status[error.code] : error instanceof Error ? error.name : 'error';
+      outcome.result = `${step} ${name}`;
+      outcome.message = error instanceof ClientError ? error.details : String(error);
+    }
+  }
+  return outcome;
+}
+
+/** Booking's own count of the stock, read with a service token: the proof that nothing was oversold. */
+async function readStock(stateDir: string, statuses: readonly ServiceStatus[], eventId: string, ticketTypeId: string) {
+  const secret = (await readFile(devSecretFile(stateDir, 'SERVICE_AUTH_SECRET'), 'utf8')).trim();
+  const address = statuses.find((s) => s.name === 'booking')?.address;
+  if (!address) throw new NotRunnable('no booking in the stack status');
+  const booking = createServiceClient(BookingServiceDefinition, address, {
+    credentials: createServiceTokenSource({ secret, service: 'event', audience: 'booking' }),
+  });
+  try {
+    const { stock } = await booking.client.getStock({ eventId, ticketTypeId });
+    if (!stock) throw new Error('GetStock answered without a stock');
+    return { total: stock.seatsTotal, booked: stock.seatsBooked };
+  } finally {
+    booking.close();
+  }
+}
+
+/**
+ * Waits until every paid buyer's "paid" email is in the mail catcher's folder (or MAIL_WAIT_MS passed), then takes
+ * each one's arrival from its file's modification time: the catcher writes each mail once, as it arrives.
+ */
+async function awaitEmails(stateDir: string, outcomes: readonly BuyerOutcome[]) {
+  const paid = new Map(outcomes.filter((o) => o.paidAtEpochMs !== undefined).map((o) => [o.email, o]));
+  const folder = mailDir({ stateDir });
+  const deadline = Date.now() + MAIL_WAIT_MS;
+  const delays: number[] = [];
+  const seen = new Set<string>();
+  const read = new Set<string>();
+  while (seen.size < paid.size && Date.now() < deadline) {
+    const files = (await readdir(folder).catch(() => [] as string[])).filter(
+      (name) => name.endsWith('.eml') && !read.has(name),
+    );
+    if (files.length === 0) {
+      await sleep(250);
+      continue;
+    }
+    // Named by arrival time, so the newest `files.length` are the unread ones.
+    for (const mail of await readMailbox(folder, files.length)) {
+      read.add(mail.file.slice(mail.file.lastIndexOf('/') + 1));
+      const buyer = [...paid.values()].find((o) => mail.to.includes(o.email));
+      if (!buyer || seen.has(buyer.email) || !/paid|tickets/i.test(mail.subject)) continue;
+      seen.add(buyer.email);
+      delays.push((await stat(mail.file)).mtimeMs - (buyer.paidAtEpochMs as number));
+    }
+  }
+  return { expected: paid.size, delivered: seen.size, delaysMs: delays.sort((a, b) => a - b) };
+}
+
+async function cpuOf(statuses: readonly ServiceStatus[], ticks: number): Promise<Record<string, number>> {
+  const readings = await Promise.all(
+    statuses.map(async (s) => [s.name, (await readProcess(s.pid as number, ticks))?.cpuMs ?? Number.NaN] as const),
+  );
+  return Object.fromEntries(readings);
+}
+
+const cpuMsOf = ({ user, system }: NodeJS.CpuUsage): number => (user + system) / 1_000;
+
+type Report = {
+  config: FlashSaleConfig;
+  outcomes: BuyerOutcome[];
+  loadMs: number;
+  generatorCpuMs: number;
+  serviceCpuMs: Record<string, number>;
+  stock: { total: number; booked: number };
+  mail: { expected: number; delivered: number; delaysMs: number[] };
+};
+
+function problemsOf(report: Report): string[] {
+  const winners = report.outcomes.filter((o) => o.result === 'OK').length;
+  const problems: string[] = [];
+  if (report.stock.booked > report.stock.total) problems.push('booking holds more seats than the stock has');
+  if (winners > report.config.seats) problems.push(`${winners} buyers got a seat of ${report.config.seats}: oversold`);
+  const failed = report.outcomes.filter((o) => o.result !== 'OK' && o.result !== 'sold out').length;
+  if (failed > 0) problems.push(`${failed} buyers failed`);
+  if (report.mail.delivered < report.mail.expected) {
+    problems.push(`${report.mail.expected - report.mail.delivered} paid buyers got no email`);
+  }
+  return problems;
+}
+
+function formatReport(report: Report): string {
+  const { config, outcomes } = report;
+  const sorted = (values: (number | undefined)[]) =>
+    values.filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+  const row = (label: string, values: number[]) =>
+    `  ${label.padEnd(26)} ${[0.5, 0.9, 0.99].map((f) => fmt(percentile(values, f))).join(' ')} ${fmt(values.at(-1) ?? Number.NaN)} ${String(values.length).padStart(6)}`;
+  const byResult = new Map<string, { count: number; message?: string }>();
+  for (const o of outcomes) {
+    const entry = byResult.get(o.result) ?? { count: 0, message: o.message };
+    entry.count += 1;
+    byResult.set(o.result, entry);
+  }
+  const answered = outcomes.filter((o) => o.placeOrderMs !== undefined);
+  const lastAnswer = Math.max(...answered.map((o) => o.dueAt + (o.placeOrderMs as number)));
+  const firstDue = outcomes[0]?.dueAt ?? 0;
+  const answeredPerSecond = answered.length / ((lastAnswer - firstDue) / 1_000);
+  const lags = sorted(outcomes.map((o) => o.startLagMs));
+  const lagP99 = percentile(lags, 0.99);
+  const winners = outcomes.filter((o) => o.result === 'OK').length;
+  const loadSeconds = report.loadMs / 1_000;
+  const rule = '='.repeat(100);
+  return [
+    rule,
+    `  flash sale: ${config.buyers} buyers for ${config.seats} seats at ${config.rate} buyers/s, open loop; AddToCart → PlaceOrder → pay page`,
+    rule,
+    `  PlaceOrder answers        ${answeredPerSecond.toFixed(1)}/s (first buyer due → last PlaceOrder answer)`,
+    `  buyers                    ${[...byResult].map(([result, { count }]) => `${result} ${count}`).join(', ')}`,
+    ...[...byResult]
+      .filter(([, entry]) => entry.message)
+      .map(([result, entry]) => `    first ${result}: ${entry.message}`),
+    `  seats                     ${winners} sold of ${config.seats}; booking counts ${report.stock.booked} of ${report.stock.total} booked; oversold ${Math.max(0, winners - config.seats)}`,
+    '',
+    `  latency, ms                   p50    p90    p99    max      n`,
+    row('AddToCart (from due)', sorted(outcomes.map((o) => o.addToCartMs))),
+    row('PlaceOrder (from due)', sorted(outcomes.map((o) => o.placeOrderMs))),
+    row('PlaceOrder, sold (from due)', sorted(outcomes.filter((o) => o.result === 'OK').map((o) => o.placeOrderMs))),
+    row('pay page', sorted(outcomes.map((o) => o.payMs))),
+    row('paid → email', report.mail.delaysMs),
+    `  emails                    ${report.mail.delivered} of ${report.mail.expected} paid buyers`,
+    '',
+    `  service CPU               ${Object.entries(report.serviceCpuMs)
+      .map(([name, cpuMs]) => `${name} ${((cpuMs / report.loadMs) * 100).toFixed(0)}%`)
+      .join(', ')} of one core over ${loadSeconds.toFixed(1)} s`,
+    `  checkout CPU              ${fmt((report.serviceCpuMs.checkout ?? Number.NaN) / Math.max(1, answered.length)).trim()} ms per PlaceOrder answered`,
+    `  generator                 ${((report.generatorCpuMs / report.loadMs) * 100).toFixed(0)}% of one core; start lag p99 ${fmt(lagP99)} ms`,
+    `  verdict                   ${lagP99 > MAX_TRUSTED_START_LAG_MS ? 'the generator fell behind its schedule: the figures show its limit, not the system' : 'the generator kept to its schedule'}`,
+    `  result                    ${problemsOf(report).join('; ') || 'OK'}`,
+    rule,
+  ].join('\n');
+}
+
+const fmt = (value: number): string => (Number.isFinite(value) ? value.toFixed(1).padStart(6) : '   n/a');
+
+try {
+  process.exitCode = await main();
+} catch (error) {
+  if (error instanceof FlashSaleConfigError || error instanceof NotRunnable) {
+    console.error(`bench-flash-sale: ${error.message}`);
+    process.exitCode = 2;
+  } else {
+    console.error('bench-flash-sale failed:', error);
+    process.exitCode = 1;
+  }
+}
