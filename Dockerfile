@@ -23,6 +23,7 @@ ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
 # install layers below stay cached until a dependency changes, not on every source edit.
 FROM base AS manifests
 COPY package.json package-lock.json ./
+COPY packages/bench/package.json packages/bench/
 COPY packages/contracts/package.json packages/contracts/
 COPY packages/payment-sandbox/package.json packages/payment-sandbox/
 COPY packages/platform/package.json packages/platform/
@@ -62,6 +63,7 @@ RUN test -n "$SERVICE" -a -n "$PORT" \
     || { echo 'build with --build-arg SERVICE=<name> --build-arg PORT=<its GRPC_PORT>' >&2; exit 1; }
 COPY --from=prod-deps /app/node_modules node_modules
 COPY package.json ./
+COPY packages/bench/package.json packages/bench/
 COPY packages/contracts/package.json packages/contracts/
 COPY packages/contracts/src packages/contracts/src
 COPY packages/platform/package.json packages/platform/

@@ -9,7 +9,9 @@ export const benchConfigShape = {
   BENCH_CONCURRENCY: env.positiveInt(64),
   /** Load before the measured gRPC window, not counted: JIT warm-up, pool connections, first batches. */
   BENCH_WARMUP_SECONDS: z.coerce.number().min(0).default(1),
-  /** gRPC channels (HTTP/2 connections) the callers share, round robin. */
+  /** Load generator worker processes (@ticket/bench); the callers are spread over them. */
+  BENCH_WORKERS: env.positiveInt(2),
+  /** gRPC channels (HTTP/2 connections) per worker, which its callers share round robin. */
   BENCH_CHANNELS: env.positiveInt(1),
   /** Seats of each stock: enough that neither run sells out. */
   BENCH_SEATS: env.positiveInt(10_000_000),

@@ -1,18 +1,21 @@
 /**
  * `make bench-booking`: a flash sale on one hot stock. Booking runs as its own process on a fresh
- * database; one client process drives CreateBooking over gRPC with many calls in flight; then pgbench
- * runs the per-request-transaction baseline against the same schema. Prints holds/s, latency, the
- * oversold check, booking's peak RSS and the ratio to the baseline; exits 1 when an invariant broke.
+ * database; the load generator's worker processes (@ticket/bench) drive CreateBooking over gRPC with many
+ * calls in flight; the same load then runs against a no-op BookingService (the transport limit); then
+ * pgbench runs the per-request-transaction baseline against the same schema. Prints holds/s, latency, the
+ * oversold check, booking's peak RSS, CPU per call of booking and of the no-op server, the share of the
+ * transport limit and the ratio to the baseline; exits 1 when an invariant broke.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type LoadOptions, type LoadResult, openBenchChannel, runLoad, startNoopServer } from '@ticket/bench';
 import { BookingServiceDefinition } from '@ticket/contracts/v1/booking/booking_service';
 import { ConfigError } from '@ticket/platform';
 import { freePort, type ServiceTestDatabase, type TestDatabase } from '@ticket/platform/testing';
-import { type Channel, ClientError, createChannel, createClient, Status } from 'nice-grpc';
+import { ClientError, createClient, Status } from 'nice-grpc';
 import { BOOKING_SCHEMA } from '../src/service.ts';
 import {
   assertNothingListens,
@@ -21,7 +24,7 @@ import {
   terminateBookingProcesses,
 } from './booking-process.ts';
 import { type BenchConfig, loadBenchConfig } from './config.ts';
-import { busyShare, readMachineCpu } from './cpu.ts';
+import { busyShare, type MachineCpu, readMachineCpu } from './cpu.ts';
 import {
   backendCpuBetween,
   createBenchDatabase,
@@ -30,7 +33,7 @@ import {
   readHoldTransactions,
   readStockLedger,
 } from './database.ts';
-import { type BookingClient, runHoldLoad, type StockKey } from './hold-load.ts';
+import type { BookingClient, HoldCallSetup, StockKey } from './hold-load.ts';
 import { runPgbench } from './pgbench.ts';
 import { type ServiceCredentials, serviceCredentials } from './service-tokens.ts';
 import { type BenchFigures, formatSummary, judge } from './summary.ts';
@@ -89,6 +92,7 @@ async function measure(config: BenchConfig, database: ServiceTestDatabase, workD
     logFile,
   });
   const grpc = await measureGrpc(config, booking, database.url, serviceAuthSecret);
+  const noop = await measureNoop(config, grpc.grpcStock.key, serviceAuthSecret);
   progress(`pgbench: ${config.BENCH_CONCURRENCY} clients, one transaction per hold, ${config.BENCH_SECONDS} s`);
   const pgbench = await runPgbench({
     pgbench: config.PGBENCH,
@@ -102,13 +106,15 @@ async function measure(config: BenchConfig, database: ServiceTestDatabase, workD
   });
   return {
     ...grpc.figures,
+    noop,
+    workers: config.BENCH_WORKERS,
     seconds: config.BENCH_SECONDS,
     concurrency: config.BENCH_CONCURRENCY,
     channels: config.BENCH_CHANNELS,
     postgres: await readCommitSettings(database.url),
     kafka: await describeKafka(kafkaPort, logFile),
-    grpcLedger: await readStockLedger(database.url, grpc.grpcStockId),
-    grpcTransactions: await readHoldTransactions(database.url, grpc.grpcStockId),
+    grpcLedger: await readStockLedger(database.url, grpc.grpcStock.id),
+    grpcTransactions: await readHoldTransactions(database.url, grpc.grpcStock.id),
     pgbench,
     pgbenchLedger: await readStockLedger(database.url, grpc.pgbenchStockId),
     targetRatio: config.BENCH_TARGET_RATIO,
@@ -116,8 +122,9 @@ async function measure(config: BenchConfig, database: ServiceTestDatabase, workD
 }
 
 /**
- * The gRPC phase, with booking running: make the two stocks, drive the load, read booking's CPU and
- * peak memory while it still runs, then stop it so that pgbench has the machine to itself.
+ * The gRPC phase, with booking running: make the two stocks, drive the load (worker processes of
+ * @ticket/bench), read booking's CPU and peak memory while it still runs, then stop it so that the no-op
+ * run and pgbench have the machine to themselves.
  */
 async function measureGrpc(
   config: BenchConfig,
@@ -125,53 +132,49 @@ async function measureGrpc(
   databaseUrl: string,
   serviceAuthSecret: string,
 ) {
-  const channels = Array.from({ length: config.BENCH_CHANNELS }, () => openChannel(booking.port));
-  const clients = channels.map((channel) => createClient(BookingServiceDefinition, channel));
+  const channel = openBenchChannel(`127.0.0.1:${booking.port}`);
+  const client: BookingClient = createClient(BookingServiceDefinition, channel);
   const asEvent = await serviceCredentials(serviceAuthSecret, 'event');
-  const asCheckout = await serviceCredentials(serviceAuthSecret, 'checkout');
   try {
-    const client = clients[0] as BookingClient;
     await Promise.race([waitUntilServing(client, asEvent), booking.exited]);
     const grpcStock = await createStock(client, asEvent, config.BENCH_SEATS);
     const pgbenchStock = await createStock(client, asEvent, config.BENCH_SEATS);
     progress(
-      `gRPC: ${config.BENCH_CONCURRENCY} callers on one stock, ${config.BENCH_WARMUP_SECONDS} s warm-up + ${config.BENCH_SECONDS} s`,
+      `gRPC: ${config.BENCH_CONCURRENCY} callers in ${config.BENCH_WORKERS} worker processes on one stock, ${config.BENCH_WARMUP_SECONDS} s warm-up + ${config.BENCH_SECONDS} s`,
     );
     const readyPeakRssKiB = await booking.peakRssKiB();
-    const before = {
-      booking: await booking.cpuSeconds(),
-      load: process.cpuUsage(),
-      postgres: await readBackendCpu(databaseUrl),
-      machine: await readMachineCpu(),
-    };
-    const started = performance.now();
+    let before: { postgres: Map<number, number>; machine: MachineCpu } | undefined;
+    let postgresCpuSeconds = 0;
+    let machineBusyShare = 0;
     const result = await Promise.race([
-      runHoldLoad(clients, grpcStock.key, {
-        concurrency: config.BENCH_CONCURRENCY,
-        warmupSeconds: config.BENCH_WARMUP_SECONDS,
-        seconds: config.BENCH_SECONDS,
-        signal: AbortSignal.timeout((config.BENCH_WARMUP_SECONDS + config.BENCH_SECONDS) * 1_000 + DRAIN_GRACE_MS),
-        metadata: asCheckout.metadata,
+      runLoad({
+        ...holdLoad(config, `127.0.0.1:${booking.port}`, grpcStock.key, serviceAuthSecret),
+        observe: { booking: booking.pid },
+        onStart: async () => {
+          before = { postgres: await readBackendCpu(databaseUrl), machine: await readMachineCpu() };
+        },
+        onEnd: async () => {
+          if (!before) return;
+          postgresCpuSeconds = backendCpuBetween(before.postgres, await readBackendCpu(databaseUrl));
+          machineBusyShare = busyShare(before.machine, await readMachineCpu());
+        },
       }),
       booking.exited,
     ]);
-    const loadWallSeconds = (performance.now() - started) / 1_000;
-    const loadCpu = process.cpuUsage(before.load);
     const figures = {
       grpc: result,
-      loadWallSeconds,
-      bookingCpuSeconds: (await booking.cpuSeconds()) - before.booking,
-      loadCpuSeconds: (loadCpu.user + loadCpu.system) / 1e6,
-      postgresCpuSeconds: backendCpuBetween(before.postgres, await readBackendCpu(databaseUrl)),
-      machineBusyShare: busyShare(before.machine, await readMachineCpu()),
+      loadWallSeconds: result.generator.wallSeconds,
+      bookingCpuSeconds: result.observed.booking?.cpuSeconds ?? Number.NaN,
+      loadCpuSeconds: result.generator.cpuSeconds.reduce((sum, seconds) => sum + seconds, 0),
+      postgresCpuSeconds,
+      machineBusyShare,
       bookingReadyPeakRssKiB: readyPeakRssKiB,
       bookingPeakRssKiB: await booking.peakRssKiB(),
     };
-    return { figures, grpcStockId: grpcStock.id, pgbenchStockId: pgbenchStock.id };
+    return { figures, grpcStock, pgbenchStockId: pgbenchStock.id };
   } finally {
     asEvent.stop();
-    asCheckout.stop();
-    for (const channel of channels) channel.close();
+    channel.close();
     const stopping = performance.now();
     const code = await booking.stop();
     progress(`booking stopped with code ${code} in ${((performance.now() - stopping) / 1_000).toFixed(1)} s`);
@@ -179,11 +182,39 @@ async function measureGrpc(
 }
 
 /**
- * One HTTP/2 connection per channel: grpc-js would otherwise share one connection among channels to
- * the same address (its global subchannel pool), and BENCH_CHANNELS would change nothing.
+ * The same load, the same generator, against a BookingService that answers every call at once with an empty
+ * response: what the transport and the generator allow at most, and the server CPU a call costs by itself.
  */
-function openChannel(port: number): Channel {
-  return createChannel(`127.0.0.1:${port}`, undefined, { 'grpc.use_local_subchannel_pool': 1 });
+async function measureNoop(config: BenchConfig, stock: StockKey, serviceAuthSecret: string): Promise<LoadResult> {
+  const noop = await startNoopServer({
+    definitionModule: import.meta.resolve('@ticket/contracts/v1/booking/booking_service'),
+    definitionExport: 'BookingServiceDefinition',
+  });
+  try {
+    progress(`no-op BookingService (transport limit): the same load, pid ${noop.pid}`);
+    return await runLoad({
+      ...holdLoad(config, noop.address, stock, serviceAuthSecret),
+      observe: { noop: noop.pid },
+    });
+  } finally {
+    await noop.stop();
+  }
+}
+
+/** The closed loop both gRPC runs use: BENCH_CONCURRENCY callers over BENCH_WORKERS processes. */
+function holdLoad(config: BenchConfig, address: string, stock: StockKey, serviceAuthSecret: string): LoadOptions {
+  const setup: HoldCallSetup = { address, channels: config.BENCH_CHANNELS, stock, serviceAuthSecret };
+  return {
+    mode: 'closed',
+    callers: config.BENCH_CONCURRENCY,
+    workers: config.BENCH_WORKERS,
+    warmupSeconds: config.BENCH_WARMUP_SECONDS,
+    seconds: config.BENCH_SECONDS,
+    drainSeconds: DRAIN_GRACE_MS / 1_000,
+    callModule: new URL('./hold-load.ts', import.meta.url).href,
+    callExport: 'makeCall',
+    setup,
+  };
 }
 
 /** Booking answers once it has connected its pool and bound its port; NOT_FOUND for a random stock is an answer. */

@@ -1,21 +1,25 @@
 import { availableParallelism } from 'node:os';
+import { formatFailures, type LoadResult } from '@ticket/bench';
 import type { HoldTransactions, StockLedger } from './database.ts';
-import { type HoldLoadResult, percentile } from './hold-load.ts';
 import type { PgbenchResult } from './pgbench.ts';
 
 export interface BenchFigures {
   seconds: number;
   concurrency: number;
+  workers: number;
+  /** Channels per worker. */
   channels: number;
   postgres: string;
   kafka: string;
-  grpc: HoldLoadResult;
+  grpc: LoadResult;
+  /** The same load against the no-op BookingService: the transport (and generator) limit. */
+  noop: LoadResult;
   grpcLedger: StockLedger;
   grpcTransactions: HoldTransactions;
   /** VmHWM once booking answered, before any load, and at the end of the load. */
   bookingReadyPeakRssKiB: number;
   bookingPeakRssKiB: number;
-  /** CPU seconds used during the load phase (warm-up included), and that phase's wall-clock length. */
+  /** CPU seconds used during the load phase (warm-up and drain included), and that phase's wall-clock length. */
   bookingCpuSeconds: number;
   loadCpuSeconds: number;
   /** CPU of the Postgres server processes serving booking's connections. */
@@ -52,34 +56,61 @@ export function judge(figures: BenchFigures): Verdict {
       `${figures.grpc.acknowledged - figures.grpcLedger.liveBookings} acknowledged holds are not in the database`,
     );
   }
-  if (figures.grpc.holdsInWindow === 0) problems.push('no CreateBooking call succeeded in the measured window');
+  if (figures.grpc.ok === 0) problems.push('no CreateBooking call succeeded in the measured window');
+  if (figures.noop.ok === 0) problems.push('no call to the no-op BookingService succeeded in the measured window');
   return { ratio, ratioMet: ratio >= figures.targetRatio, problems };
 }
 
-export const holdsPerSecond = (result: HoldLoadResult): number => result.holdsInWindow / result.measuredSeconds;
+export const holdsPerSecond = (result: LoadResult): number => result.throughput;
+
+/** Server CPU per answered call (warm-up and drain included), in µs. */
+const microsPerCall = (result: LoadResult, server: string): number =>
+  result.observed[server]?.microsPerCall ?? Number.NaN;
 
 /** The summary block: one aligned label column, figures first, then the checks and the verdict. */
 export function formatSummary(figures: BenchFigures, verdict: Verdict): string {
-  const { grpc, pgbench } = figures;
+  const { grpc, noop, pgbench } = figures;
   const rows: [string, string][] = [
-    ['setup', `${figures.concurrency} callers, ${figures.seconds} s, one hot stock, 1 seat per hold`],
+    ['setup', `${figures.concurrency} callers (closed loop), ${figures.seconds} s, one hot stock, 1 seat per hold`],
     ['postgres', figures.postgres],
     ['kafka', figures.kafka],
     ['', ''],
-    ['gRPC CreateBooking', `${grpc.measuredSeconds.toFixed(0)} s over ${figures.channels} channel(s), group commit`],
-    ['  holds/s', rate(holdsPerSecond(grpc))],
-    ['  latency p50', ms(percentile(grpc.latenciesMs, 0.5))],
-    ['  latency p99', ms(percentile(grpc.latenciesMs, 0.99))],
-    ['  failed calls', failures(grpc.failures)],
+    [
+      'gRPC CreateBooking',
+      `${grpc.seconds} s, ${figures.concurrency} callers in ${figures.workers} load worker processes, ${figures.channels} channel(s) each, group commit`,
+    ],
+    ['  holds/s', `${rate(holdsPerSecond(grpc))} (per second: ${grpc.perSecond.map(rate).join(' ')})`],
+    ['  latency p50', ms(grpc.latencyMs.p50)],
+    ['  latency p99', ms(grpc.latencyMs.p99)],
+    ['  latency p99.9 / max', `${ms(grpc.latencyMs.p999)} / ${ms(grpc.latencyMs.max)}`],
+    ['  failed calls', formatFailures(grpc.failed)],
     ['  holds per transaction', transactions(figures.grpcTransactions)],
     [
       '  booking peak RSS',
       `${mib(figures.bookingPeakRssKiB)} (VmHWM; ${mib(figures.bookingReadyPeakRssKiB)} when ready)`,
     ],
     ['  booking CPU', cpu(figures.bookingCpuSeconds, figures)],
+    [
+      '  booking CPU per hold',
+      `${micros(microsPerCall(grpc, 'booking'))} (over ${rate(grpc.answered)} answered calls)`,
+    ],
     ['  Postgres CPU', `${cpu(figures.postgresCpuSeconds, figures)} (booking's connections)`],
-    ['  load generator CPU', cpu(figures.loadCpuSeconds, figures)],
+    ['  load generator CPU', `${cpu(figures.loadCpuSeconds, figures)}; ${workerShares(grpc)}`],
     ['  machine busy', `${percent(figures.machineBusyShare)} of all cores (booking, load, Postgres and anyone else)`],
+    ['  load generator', generatorVerdict(grpc)],
+    ['', ''],
+    ['no-op BookingService', `the same load, generator and call, answered at once with an empty response`],
+    ['  calls/s', `${rate(holdsPerSecond(noop))} (per second: ${noop.perSecond.map(rate).join(' ')})`],
+    ['  latency p50', ms(noop.latencyMs.p50)],
+    ['  latency p99', ms(noop.latencyMs.p99)],
+    ['  failed calls', formatFailures(noop.failed)],
+    [
+      '  no-op server CPU per call',
+      `${micros(microsPerCall(noop, 'noop'))} (over ${rate(noop.answered)} answered calls)`,
+    ],
+    ['  load generator CPU', workerShares(noop)],
+    ['  load generator', generatorVerdict(noop)],
+    ['booking / no-op', ratios(figures)],
     ['', ''],
     ['pgbench per-request tx', `${figures.seconds} s, ${figures.concurrency} clients, UPDATE + INSERT per transaction`],
     ['  tps', rate(pgbench.tps)],
@@ -106,10 +137,28 @@ const rate = (perSecond: number): string => Math.round(perSecond).toLocaleString
 const mib = (kib: number): string => `${(kib / 1024).toFixed(1)} MiB`;
 const percent = (share: number): string => `${(share * 100).toFixed(0)}%`;
 const ms = (value: number): string => (Number.isNaN(value) ? 'n/a' : `${value.toFixed(2)} ms`);
+const micros = (value: number): string => (Number.isNaN(value) ? 'n/a' : `${value.toFixed(0)} µs`);
 
-function failures(byName: ReadonlyMap<string, number>): string {
-  if (byName.size === 0) return '0';
-  return [...byName].map(([name, count]) => `${count} ${name}`).join(', ');
+function workerShares(result: LoadResult): string {
+  const { coreShare, eventLoopUtilization } = result.generator;
+  return coreShare
+    .map(
+      (share, index) => `w${index} ${percent(share)} of a core, loop ${percent(eventLoopUtilization[index] ?? 0)} busy`,
+    )
+    .join('; ');
+}
+
+function generatorVerdict(result: LoadResult): string {
+  return result.saturated
+    ? `SATURATED, the figure is the generator's: ${result.saturationReasons.join('; ')}`
+    : 'not saturated';
+}
+
+/** How close booking comes to the transport limit, and what a hold costs the server beyond a bare call. */
+function ratios(figures: BenchFigures): string {
+  const throughput = holdsPerSecond(figures.grpc) / holdsPerSecond(figures.noop);
+  const cpuRatio = microsPerCall(figures.grpc, 'booking') / microsPerCall(figures.noop, 'noop');
+  return `${percent(throughput)} of the no-op calls/s; ${Number.isFinite(cpuRatio) ? cpuRatio.toFixed(1) : 'n/a'}x the no-op server's CPU per call`;
 }
 
 function cpu(seconds: number, figures: BenchFigures): string {
