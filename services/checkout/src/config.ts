@@ -25,6 +25,11 @@ export const checkoutConfigShape = {
   MAX_SEATS_PER_ORDER: env.positiveInt(10),
   /** Calls to booking (holds) that PlaceOrder runs at once. */
   HOLD_PARALLELISM: env.positiveInt(4),
+  /**
+   * How long booking's "not enough seats" for a ticket type answers later buyers asking as many, without asking
+   * booking again (see SoldOutMemo); 0: always ask.
+   */
+  SOLD_OUT_MEMO_MS: z.coerce.number().int().min(0).default(1_000),
   ORDER_EVENTS_TOPIC: z.string().min(1).default(Topic.orderEvents),
   /** Booking's hold-expiry topic (its BOOKING_EVENTS_TOPIC). */
   BOOKING_EVENTS_TOPIC: z.string().min(1).default(Topic.bookingsExpired),

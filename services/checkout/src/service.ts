@@ -24,6 +24,7 @@ import {
 import type { Catalog, CheckoutContext, SeatLedger } from './app/context.ts';
 import { checkOverdueOrders } from './app/expire-orders.ts';
 import { processDueRefunds } from './app/refunds.ts';
+import { SoldOutMemo } from './app/sold-out-memo.ts';
 import { createBookingLedger } from './clients/booking-ledger.ts';
 import { createEventCatalog } from './clients/event-catalog.ts';
 import type { CheckoutConfig } from './config.ts';
@@ -96,6 +97,7 @@ export async function startCheckoutService(
     logger,
     catalog,
     seats,
+    soldOut: new SoldOutMemo(config.SOLD_OUT_MEMO_MS),
     payments,
     eventsCommitted: () => relay.wake(),
   };

@@ -8,6 +8,7 @@ import { releaseLapsedHolds } from '../../booking/src/app/release-lapsed-holds.t
 import type { CheckoutContext, HoldOutcome, HoldRequest } from '../src/app/context.ts';
 import { checkOverdueOrders } from '../src/app/expire-orders.ts';
 import { placeOrder } from '../src/app/place-order.ts';
+import { SoldOutMemo } from '../src/app/sold-out-memo.ts';
 import { orderIdFor } from '../src/domain/order.ts';
 import { type CheckoutHarness, eventually, outcome, startCheckoutHarness, stockLedger } from './harness.ts';
 
@@ -342,5 +343,78 @@ describe('the overdue check', () => {
     expect(await checkOverdueOrders(small)).toMatchObject({ expired: 1 });
     expect(await orderStatus(newer)).toBe('EXPIRED');
     expect(await stockLedger(h.sql, ticketTypeId)).toMatchObject({ booked: 2, held: 0, sold: 2 });
+  });
+});
+
+describe('the sold-out memo', () => {
+  /** The first replica's context with its own memo on a clock the test moves, counting the holds asked of booking. */
+  function memoContext() {
+    const clock = { now: 0 };
+    let holdsAsked = 0;
+    const base = context();
+    const counted: CheckoutContext = {
+      ...base,
+      soldOut: new SoldOutMemo(1_000, () => clock.now),
+      seats: {
+        ...base.seats,
+        hold: (request, signal) => {
+          holdsAsked += 1;
+          return base.seats.hold(request, signal);
+        },
+      },
+    };
+    return { context: counted, clock, holdsAsked: () => holdsAsked };
+  }
+
+  const place = (memo: ReturnType<typeof memoContext>, user: string) =>
+    settled(placeOrder(memo.context, { userId: user, idempotencyKey: randomUUID(), email: 'm@example.com' }));
+
+  it('answers as many seats as booking just refused without asking booking; fewer still go to booking', async () => {
+    const event = await h.createEvent([{ name: 'Last', priceMinor: 1_000, seats: 3 }]);
+    const ticketTypeId = event.ticketTypes[0]!.id;
+    const memo = memoContext();
+    const first = await buyer([[ticketTypeId, 2]]);
+    expect(await place(memo, first.user)).toBe('OK');
+
+    const refused = await buyer([[ticketTypeId, 2]]);
+    expect(await place(memo, refused.user)).toBe('resource_exhausted: Last: not enough seats: asked for 2, 1 left');
+    expect(memo.holdsAsked()).toBe(2);
+
+    // The same ask and a bigger one are answered from the memo: booking is not asked.
+    const same = await buyer([[ticketTypeId, 2]]);
+    expect(await place(memo, same.user)).toBe('resource_exhausted: Last: not enough seats: asked for 2, 1 left');
+    const bigger = await buyer([[ticketTypeId, 3]]);
+    expect(await place(memo, bigger.user)).toBe(
+      'resource_exhausted: Last: not enough seats: asked for 3, fewer than 2 left',
+    );
+    expect(memo.holdsAsked()).toBe(2);
+
+    // A smaller ask may still fit: booking decides, and sells the last seat.
+    const smaller = await buyer([[ticketTypeId, 1]]);
+    expect(await place(memo, smaller.user)).toBe('OK');
+    expect(memo.holdsAsked()).toBe(3);
+    expect(await stockLedger(h.sql, ticketTypeId)).toMatchObject({ total: 3, booked: 3 });
+  });
+
+  it('asks booking again once the moment is over, and a seat that came back meanwhile is sold', async () => {
+    const event = await h.createEvent([{ name: 'Returned', priceMinor: 1_000, seats: 1 }]);
+    const ticketTypeId = event.ticketTypes[0]!.id;
+    const memo = memoContext();
+    const holder = await buyer([[ticketTypeId, 1]]);
+    const { order } = await h.checkout.placeOrder(
+      { userId: holder.user, idempotencyKey: randomUUID(), email: 'm@example.com' },
+      holder.auth,
+    );
+    const waiting = await buyer([[ticketTypeId, 1]]);
+    expect(await place(memo, waiting.user)).toMatch(/^resource_exhausted: Returned: not enough seats/);
+
+    // The holder cancels: the seat is back in booking, but within the moment the memo still answers.
+    await h.checkout.cancelOrder({ userId: holder.user, orderId: order!.id }, holder.auth);
+    expect(await place(memo, waiting.user)).toMatch(/^resource_exhausted: Returned: not enough seats/);
+    expect(memo.holdsAsked()).toBe(1);
+
+    memo.clock.now += 1_000;
+    expect(await place(memo, waiting.user)).toBe('OK');
+    expect(memo.holdsAsked()).toBe(2);
   });
 });

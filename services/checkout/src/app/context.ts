@@ -2,6 +2,7 @@ import type { Database, DomainError, Logger } from '@ticket/platform';
 import type { CheckoutConfig } from '../config.ts';
 import type { Hold, TicketTypeInfo } from '../domain/order.ts';
 import type { PaymentProvider } from '../payments/provider.ts';
+import type { SoldOutMemo } from './sold-out-memo.ts';
 
 /** The event service as checkout needs it. */
 export interface Catalog {
@@ -63,6 +64,8 @@ export interface CheckoutContext {
   logger: Logger;
   catalog: Catalog;
   seats: SeatLedger;
+  /** Booking's recent sold-out answers (SOLD_OUT_MEMO_MS). */
+  soldOut: SoldOutMemo;
   /** The payment service provider (PAYMENT_PROVIDER). */
   payments: PaymentProvider;
   /** Called after a transaction that wrote events commits, so the outbox relay publishes them now. */

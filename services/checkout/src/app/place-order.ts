@@ -28,9 +28,10 @@ export interface PlaceOrderCommand {
  * ticket type), so repeated or concurrent calls name the same order and the same holds and can never hold twice.
  * No transaction is open during the gRPC calls: price (event), hold every item (booking), check that booking holds
  * nothing else for the order, then one transaction creates the order, takes its lines out of the cart and writes its
- * CREATED event. A refused hold is answered to the buyer and nothing more (see refuse); a hold of an earlier
- * attempt the cart no longer has, or a cart that changed meanwhile, records the order FAILED (with its event). Either
- * way every live hold of the order is then released.
+ * CREATED event. A cart line booking refused a moment ago is refused at once (SoldOutMemo). A refused hold is
+ * answered to the buyer and nothing more (see refuse); a hold of an earlier attempt the cart no longer has, or a
+ * cart that changed meanwhile, records the order FAILED (with its event). Either way every live hold of the order
+ * is then released.
  */
 export async function placeOrder(
   context: CheckoutContext,
@@ -48,6 +49,8 @@ async function holdOrder(context: CheckoutContext, command: PlaceOrderCommand, s
 
   const cart = await listCart(context.db, command.userId);
   if (cart.length === 0) throw failedPrecondition('the cart is empty');
+  const knownSoldOut = knownRefusal(context, cart);
+  if (knownSoldOut) refuseAsKnown(context, orderId, knownSoldOut, command);
   const items = priceLines(cart, await fetchTicketTypes(context, cart, signal));
   const draft: NewOrder = {
     id: orderId,
@@ -78,10 +81,11 @@ async function holdOrder(context: CheckoutContext, command: PlaceOrderCommand, s
       },
       signal,
     );
+    if (!('refused' in outcome)) return outcome;
     // Name the item in booking's refusal ("not enough seats: asked for 3, 1 left"), so the buyer knows which.
-    return 'refused' in outcome
-      ? { refused: new DomainError(outcome.refused.kind, `${item.ticketTypeName}: ${outcome.refused.message}`) }
-      : outcome;
+    const refused = new DomainError(outcome.refused.kind, `${item.ticketTypeName}: ${outcome.refused.message}`);
+    context.soldOut.remember(item, item.quantity, refused);
+    return { refused };
   });
   const holds = heldOf(outcomes);
   const refusal = refusalOf(outcomes, holds);
@@ -186,6 +190,32 @@ async function refuse(
     'PlaceOrder refused; no order recorded',
   );
   await releaseLiveHolds(context, orderId);
+  throw refusal;
+}
+
+/** The refusal booking gave a moment ago to as many seats of one of the cart's lines, if any (see SoldOutMemo). */
+function knownRefusal(context: CheckoutContext, cart: readonly CartLine[]): DomainError | undefined {
+  for (const line of cart) {
+    const refusal = context.soldOut.refusal(line.ticketTypeId, line.quantity);
+    if (refusal) return refusal;
+  }
+  return undefined;
+}
+
+/**
+ * A refusal answered from the sold-out memo: this call priced and held nothing, so there is nothing to give back
+ * (holds an earlier attempt of the key left lapse in booking by themselves), and nothing is recorded.
+ */
+function refuseAsKnown(
+  context: CheckoutContext,
+  orderId: string,
+  refusal: DomainError,
+  command: PlaceOrderCommand,
+): never {
+  context.logger.info(
+    { orderId, userId: command.userId, kind: refusal.kind, reason: refusal.message },
+    'PlaceOrder refused: not enough seats a moment ago; no order recorded',
+  );
   throw refusal;
 }
 
