@@ -29,6 +29,7 @@ import { createServiceTestDatabase, freePort, type KafkaBroker, startKafkaBroker
 import { createChannel, createClient } from 'nice-grpc';
 import { HealthDefinition } from 'nice-grpc-server-health';
 import { HealthCheckResponse_ServingStatus } from 'nice-grpc-server-health/lib/proto/grpc/health/v1/health.js';
+import postgres from 'postgres';
 import { z } from 'zod';
 import { NOTIFICATION_MIGRATIONS, NOTIFICATION_SCHEMA } from '../src/service.ts';
 import { startSmtpSink } from '../test/smtp-sink.ts';
@@ -91,18 +92,29 @@ async function main(): Promise<number> {
       progress(`${config.BENCH_WARMUP_EVENTS} warm-up events delivered; measuring`);
     }
     const start = performance.now();
-    const published = await publish.run('bench', config.BENCH_EVENTS);
+    const cpuBefore = await cpuSecondsOf(service.pid);
+    const { published, behindMs, publishSeconds } = await publish.run('bench', config.BENCH_EVENTS);
     await waitForMails(smtp.mails, config.BENCH_EVENTS);
+    const lastMailAt = Math.max(...smtp.mails.map((mail) => mail.receivedAt));
+    const cpuAfter = await cpuSecondsOf(service.pid);
     await sleep(500); // a duplicate would arrive by now
+    const recorded = await recordedTimes(database.url);
 
     const latencies: number[] = [];
+    const toRecorded: number[] = [];
     const perRecipient = new Map<string, number>();
     for (const mail of smtp.mails) {
       const to = mail.to[0] ?? '';
       perRecipient.set(to, (perRecipient.get(to) ?? 0) + 1);
       const sentAt = published.get(to);
-      if (sentAt !== undefined && perRecipient.get(to) === 1) latencies.push(mail.receivedAt - sentAt);
+      if (sentAt === undefined || perRecipient.get(to) !== 1) continue;
+      latencies.push(mail.receivedAt - sentAt);
+      const recordedAt = recorded.get(to);
+      if (recordedAt !== undefined) toRecorded.push(recordedAt - sentAt);
     }
+    toRecorded.sort((a, b) => a - b);
+    const firstPublish = Math.min(...published.values());
+    const throughput = (smtp.mails.length / Math.max(1, lastMailAt - firstPublish)) * 1_000;
     const missing = config.BENCH_EVENTS - perRecipient.size;
     const doubled = [...perRecipient.values()].filter((count) => count > 1).length;
     if (process.env.BENCH_DEBUG) process.stderr.write(`${JSON.stringify(latencies)}\n`);
@@ -115,6 +127,12 @@ async function main(): Promise<number> {
         `  events ${config.BENCH_EVENTS} at ${config.BENCH_RATE}/s over ${config.BENCH_PARTITIONS} partitions, ${seconds.toFixed(1)} s (after ${config.BENCH_WARMUP_EVENTS} warm-up events)`,
         `  emails ${smtp.mails.length}, missing ${missing}, doubled ${doubled}`,
         `  median ${quantile(latencies, 0.5)} ms, p90 ${quantile(latencies, 0.9)} ms, p99 ${quantile(latencies, 0.99)} ms, max ${latencies.at(-1) ?? '-'} ms, min ${latencies[0] ?? '-'} ms`,
+        `  publish → recorded (the consumer's transaction began): median ${quantile(toRecorded, 0.5)} ms, p99 ${quantile(toRecorded, 0.99)} ms`,
+        `  generator ${(config.BENCH_EVENTS / publishSeconds).toFixed(0)}/s (target ${config.BENCH_RATE}/s), at most ${behindMs.toFixed(0)} ms behind schedule${behindMs > 100 ? ': it did not keep up, the figures understate the load' : ''}`,
+        `  throughput ${throughput.toFixed(0)} emails/s (first publish → last email)`,
+        cpuBefore !== undefined && cpuAfter !== undefined
+          ? `  service CPU ${(((cpuAfter - cpuBefore) * 1_000) / config.BENCH_EVENTS).toFixed(2)} ms per email (user + system)`
+          : '  service CPU: not measured (no /proc)',
         '',
       ].join('\n'),
     );
@@ -125,23 +143,34 @@ async function main(): Promise<number> {
     await smtp.close();
     await database.drop();
     await broker?.destroy();
-    if (failed) process.stderr.write(await readFile(join(workDir, 'service.log'), 'utf8').catch(() => ''));
+    if (failed || process.env.BENCH_PRINT_LOG)
+      process.stderr.write(await readFile(join(workDir, 'service.log'), 'utf8').catch(() => ''));
     await rm(workDir, { recursive: true, force: true });
   }
   return failed ? 1 : 0;
 }
 
-/** Publishes `count` events at BENCH_RATE, one per message like the outbox relay; returns each recipient's publish time. */
+interface PublishRun {
+  /** Each recipient's publish time (the Kafka message timestamp). */
+  published: Map<string, number>;
+  /** How far the generator fell behind its schedule at worst: above a few ms, it did not keep up with BENCH_RATE. */
+  behindMs: number;
+  publishSeconds: number;
+}
+
+/** Publishes `count` events at BENCH_RATE, one per message like the outbox relay. */
 function publisher(producer: Producer, topic: string) {
   return {
-    async run(prefix: string, count: number): Promise<Map<string, number>> {
+    async run(prefix: string, count: number): Promise<PublishRun> {
       const published = new Map<string, number>();
       const interval = 1_000 / config.BENCH_RATE;
       const start = performance.now();
       const sends: Promise<unknown>[] = [];
+      let behindMs = 0;
       for (let i = 0; i < count; i += 1) {
         const wait = start + i * interval - performance.now();
         if (wait > 0) await sleep(wait);
+        else behindMs = Math.max(behindMs, -wait);
         const email = `${prefix}-${i}@example.com`;
         const event = createdEvent(email);
         const timestamp = Date.now();
@@ -161,10 +190,42 @@ function publisher(producer: Producer, topic: string) {
           }),
         );
       }
+      const publishSeconds = (performance.now() - start) / 1_000;
       await Promise.all(sends);
-      return published;
+      return { published, behindMs, publishSeconds };
     },
   };
+}
+
+/**
+ * CPU time (user + system) the process has used, from /proc (Linux): what one email costs the service, a figure less
+ * at the mercy of a busy machine than the latencies are.
+ */
+async function cpuSecondsOf(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  try {
+    // Fields 14 and 15 (utime, stime), counted after the command name, which may contain spaces.
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ: 100 on every Linux platform Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** When each recipient's notification was recorded (its created_at: the consumer transaction's start). */
+async function recordedTimes(url: string): Promise<Map<string, number>> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const rows = await sql<{ recipient: string; recorded_ms: string }[]>`
+      select recipient, extract(epoch from created_at) * 1000 as recorded_ms from notification.notifications`;
+    return new Map(rows.map((row) => [row.recipient, Math.round(Number(row.recorded_ms))]));
+  } finally {
+    await sql.end();
+  }
 }
 
 async function waitForMails(mails: readonly unknown[], count: number, timeoutMs = 60_000): Promise<void> {

@@ -23,7 +23,7 @@ import {
 import type { NotificationContext } from './app/context.ts';
 import { createDeliveryLoop } from './app/deliver-notifications.ts';
 import type { NotificationConfig } from './config.ts';
-import { handleOrderEvent } from './consumers/order-events.ts';
+import { handleOrderEvent, handleOrderEvents } from './consumers/order-events.ts';
 import { processedEvents } from './db/schema.ts';
 import { createLogSender } from './delivery/log-sender.ts';
 import type { Sender } from './delivery/sender.ts';
@@ -80,8 +80,12 @@ export async function startNotificationService(
     deadLetterTopic: config.ORDER_EVENTS_DLQ_TOPIC,
     logger,
     handle: handleOrderEvent(context),
+    handleBatch: handleOrderEvents(context),
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     heartbeatIntervalMs: config.KAFKA_HEARTBEAT_INTERVAL_MS,
+    // Recording only inserts, in the batch's order, and an order's events are all in its key's partition, in order.
+    maxBatchSize: config.KAFKA_CONSUMER_BATCH_SIZE,
+    partitionsConsumedConcurrently: config.KAFKA_PARTITIONS_CONCURRENTLY,
     // The notification is committed now: deliver it without waiting for the next poll.
     onApplied: () => delivery.wake(),
   });

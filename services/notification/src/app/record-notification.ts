@@ -1,5 +1,5 @@
 import type { Executor } from '@ticket/platform';
-import { insertNotification, type NewNotification } from '../db/notification-repository.ts';
+import { insertNotifications, type NewNotification } from '../db/notification-repository.ts';
 import { recipientOf } from '../domain/notification.ts';
 import { changeKeyOf, type OrderChange } from '../domain/order-change.ts';
 import { renderNotification } from '../templates/index.ts';
@@ -17,6 +17,37 @@ export async function recordNotification(
   tx: Executor,
   change: OrderChange,
 ): Promise<boolean> {
+  const [inserted] = await recordNotifications(context, tx, [change]);
+  return inserted ?? false;
+}
+
+/**
+ * recordNotification for several changes, in order, with one INSERT (the consumer hands over a batch of events):
+ * returns for each whether it was recorded.
+ */
+export async function recordNotifications(
+  context: NotificationContext,
+  tx: Executor,
+  changes: readonly OrderChange[],
+): Promise<boolean[]> {
+  const inserted = await insertNotifications(
+    tx,
+    changes.map((change) => notificationRowOf(context, change)),
+  );
+  return changes.map((change) => {
+    const recorded = inserted.has(change.eventId);
+    const log = { orderId: change.orderId, kind: change.kind, eventId: change.eventId };
+    const recipient = recipientOf(change.email);
+    if (!recorded) context.logger.info(log, 'order change already notified; event ignored');
+    else if (recipient.kind === 'none') {
+      context.logger.warn({ ...log, reason: recipient.reason }, 'notification skipped');
+    }
+    return recorded;
+  });
+}
+
+/** The row announcing a change: rendered and PENDING, or SKIPPED on the log channel without a usable address. */
+function notificationRowOf(context: NotificationContext, change: OrderChange): NewNotification {
   const message = renderNotification(change);
   const recipient = recipientOf(change.email);
   const base = {
@@ -29,18 +60,12 @@ export async function recordNotification(
     bodyText: message.text,
     bodyHtml: message.html,
   } satisfies Partial<NewNotification>;
-  const row: NewNotification =
-    recipient.kind === 'none'
-      ? { ...base, channel: 'LOG', status: 'SKIPPED', recipient: '', lastError: recipient.reason }
-      : {
-          ...base,
-          channel: context.config.NOTIFICATION_CHANNEL === 'email' ? 'EMAIL' : 'LOG',
-          status: 'PENDING',
-          recipient: recipient.address,
-        };
-  const inserted = await insertNotification(tx, row);
-  const log = { orderId: change.orderId, kind: change.kind, eventId: change.eventId };
-  if (!inserted) context.logger.info(log, 'order change already notified; event ignored');
-  else if (recipient.kind === 'none') context.logger.warn({ ...log, reason: recipient.reason }, 'notification skipped');
-  return inserted;
+  return recipient.kind === 'none'
+    ? { ...base, channel: 'LOG', status: 'SKIPPED', recipient: '', lastError: recipient.reason }
+    : {
+        ...base,
+        channel: context.config.NOTIFICATION_CHANNEL === 'email' ? 'EMAIL' : 'LOG',
+        status: 'PENDING',
+        recipient: recipient.address,
+      };
 }

@@ -1,7 +1,7 @@
 import { OrderEvent } from '@ticket/contracts/v1/checkout/order_events';
 import { type ConsumedEvent, type Executor, PoisonMessageError } from '@ticket/platform';
 import type { NotificationContext } from '../app/context.ts';
-import { recordNotification } from '../app/record-notification.ts';
+import { recordNotification, recordNotifications } from '../app/record-notification.ts';
 import type { OrderChange } from '../domain/order-change.ts';
 import { toOrderChange, UnusableEventError } from '../mapping.ts';
 
@@ -13,6 +13,16 @@ import { toOrderChange, UnusableEventError } from '../mapping.ts';
 export function handleOrderEvent(context: NotificationContext) {
   return async (event: ConsumedEvent, tx: Executor): Promise<void> => {
     await recordNotification(context, tx, decodeOrderChange(event));
+  };
+}
+
+/**
+ * handleOrderEvent for a batch of events of one partition: one INSERT for all their notifications. A message that
+ * cannot be decoded fails the batch; the consumer then handles its messages one at a time and dead-letters that one.
+ */
+export function handleOrderEvents(context: NotificationContext) {
+  return async (events: readonly ConsumedEvent[], tx: Executor): Promise<void> => {
+    await recordNotifications(context, tx, events.map(decodeOrderChange));
   };
 }
 

@@ -28,6 +28,8 @@ export function createSmtpSender(config: SmtpConfig): Sender {
   const transporter = createTransport({
     pool: true,
     maxConnections: config.NOTIFY_CONCURRENCY,
+    // nodemailer reconnects after 100 messages by default: a new TCP connection and EHLO every 100 emails, for nothing.
+    maxMessages: Number.POSITIVE_INFINITY,
     host: config.SMTP_HOST,
     port: config.SMTP_PORT,
     secure: config.SMTP_SECURE,
