@@ -16,6 +16,8 @@ import { NotRunnable, openTarget, servingStack, type Target } from './target.ts'
 
 /** The refusals a sold-out sale answers with: a buyer who got no seat, not a failure of the system. */
 const SOLD_OUT = new Set([Status.RESOURCE_EXHAUSTED]);
+/** Buyers of the unmeasured warm-up sale. */
+const WARM_UP_BUYERS = 200;
 /** How long the emails of the paid orders may take to reach the mail catcher after the last payment. */
 const MAIL_WAIT_MS = 60_000;
 
@@ -72,8 +74,8 @@ async function main(): Promise<number> {
   const target = await openTarget(stateDir, statuses);
   const runId = `flash-${randomUUID().slice(0, 8)}`;
   try {
+    await warmUp(target, runId, config);
     const { eventId, ticketTypeId } = await createEvent(target, runId, config.seats);
-    await target.checkout.getUserCart({ userId: `${runId}-warm-up` }, await target.as(`${runId}-warm-up`));
     console.log(`load: ${config.buyers} buyers for ${config.seats} seats, arriving at ${config.rate}/s`);
 
     const clock = clockTicksPerSecond();
@@ -122,6 +124,23 @@ async function createEvent(target: Target, runId: string, seats: number) {
   if (!event || !ticketTypeId) throw new Error('CreateEvent answered without a ticket type');
   console.log(`setup: event ${event.id}, ticket type ${ticketTypeId} with ${seats} seats`);
   return { eventId: event.id, ticketTypeId };
+}
+
+/**
+ * A sale meets services that have been serving for a while, not ones whose code paths run for the first time: a
+ * warm-up sale on another event (WARM_UP_BUYERS buyers, all of whom get a seat, then a few refused) first, unmeasured.
+ * Its emails are not waited for.
+ */
+async function warmUp(target: Target, runId: string, config: FlashSaleConfig): Promise<void> {
+  const buyers = WARM_UP_BUYERS;
+  const { ticketTypeId } = await createEvent(target, `${runId}-warm-up`, Math.floor(buyers * 0.8));
+  const started = performance.now();
+  const warm = { ...config, buyers, rate: Math.min(config.rate, 50) };
+  const outcomes = await runBuyers(target, `${runId}-warm-up`, ticketTypeId, warm, performance.now() + 5);
+  const failed = outcomes.filter((o) => o.result !== 'OK' && o.result !== 'sold out');
+  if (failed.length > 0)
+    throw new Error(`warm-up: ${failed.length} buyers failed, e.g. ${failed[0]?.result}: ${failed[0]?.message}`);
+  console.log(`warm-up: ${buyers} buyers in ${((performance.now() - started) / 1_000).toFixed(1)} s (not measured)`);
 }
 
 /** Open loop: buyer i is due at start + i/rate, whether or not the earlier ones are done. */
@@ -307,10 +326,22 @@ function formatReport(report: Report): string {
       .join(', ')} of one core over ${loadSeconds.toFixed(1)} s`,
     `  checkout CPU              ${fmt((report.serviceCpuMs.checkout ?? Number.NaN) / Math.max(1, answered.length)).trim()} ms per PlaceOrder answered`,
     `  generator                 ${((report.generatorCpuMs / report.loadMs) * 100).toFixed(0)}% of one core; start lag p99 ${fmt(lagP99)} ms`,
-    `  verdict                   ${lagP99 > MAX_TRUSTED_START_LAG_MS ? 'the generator fell behind its schedule: the figures show its limit, not the system' : 'the generator kept to its schedule'}`,
+    `  verdict                   ${verdict(lagP99, report.generatorCpuMs / report.loadMs)}`,
     `  result                    ${problemsOf(report).join('; ') || 'OK'}`,
     rule,
   ].join('\n');
+}
+
+/**
+ * Whether the arrivals were as scheduled. Late starts with a busy generator: it was the limit. Late starts with an
+ * idle one: the machine's cores were taken (by the services under test, on a 2-core machine) and it was not run in
+ * time, so buyers arrived later than asked and the load was lighter than its rate.
+ */
+function verdict(lagP99: number, generatorShare: number): string {
+  if (lagP99 <= MAX_TRUSTED_START_LAG_MS) return 'the generator kept to its schedule';
+  return generatorShare >= 0.8
+    ? 'the generator fell behind its schedule: the figures show its limit, not the system'
+    : `buyers started late (p99 ${lagP99.toFixed(0)} ms) though the generator was mostly idle: the cores were busy, so arrivals were lighter than the rate`;
 }
 
 const fmt = (value: number): string => (Number.isFinite(value) ? value.toFixed(1).padStart(6) : '   n/a');
