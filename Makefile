@@ -9,7 +9,7 @@ DEPS := node_modules/.package-lock.json
 
 SERVICES := event booking checkout notification
 
-.PHONY: help install generate check-generated lint format typecheck migrate db-generate test fuzz run run-event run-booking run-checkout run-notification bench bench-booking bench-notification bench-startup bench-steady bench-flash-sale \
+.PHONY: help install generate check-generated lint format typecheck migrate db-generate test fuzz run run-event run-booking run-checkout run-notification bench bench-booking bench-notification bench-startup bench-steady bench-flash-sale bench-sweep \
 	kafka-up kafka-down kafka-status infra-up infra-down up start down status logs demo clean \
 	compose-up compose-dev compose-down compose-logs compose-config
 
@@ -88,6 +88,9 @@ bench: bench-booking bench-notification bench-startup ## Run every benchmark
 
 bench-booking: $(DEPS) ## Booking flash sale: gRPC holds/s vs a no-op server and one transaction per hold (BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_WORKERS)
 	node services/booking/bench/hold-throughput.ts
+
+bench-sweep: $(DEPS) ## Expiry sweep: lapsed holds released per second among 1M, then 10M live holds (BENCH_LIVE_HOLDS, BENCH_LAPSED_HOLDS, BENCH_LIVE_FACTOR)
+	node services/booking/bench/sweep.ts
 
 bench-notification: $(DEPS) ## Notification latency: Kafka publish → email at a real SMTP server, median/p99 (BENCH_EVENTS, BENCH_RATE)
 	node services/notification/bench/latency.ts
