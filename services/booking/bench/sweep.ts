@@ -140,7 +140,7 @@ function formatSummary(config: SweepConfig, runs: readonly SweepRun[]): string {
   const ratio = small && large ? rate(large) / rate(small) : Number.NaN;
   return [
     rule,
-    `  expiry sweep: ${config.lapsed.toLocaleString('en')} lapsed holds among live ones on ${STOCKS} stocks, batches of ${config.batchSize} orders`,
+    `  expiry sweep: ${config.lapsed.toLocaleString('en')} lapsed holds among live ones on ${STOCKS} stocks, batches of ${config.batchSize} holds`,
     rule,
     ...lines,
     '',

@@ -14,7 +14,7 @@ export const bookingConfigShape = {
   HOLD_TTL_SECONDS: env.positiveInt(15 * 60),
   /** node-cron schedule (with seconds) of the expiry sweep. */
   EXPIRY_SCHEDULE: env.cron('*/10 * * * * *'),
-  /** Orders whose lapsed holds one sweep statement releases. */
+  /** Lapsed holds one sweep statement releases (the earliest, with the rest of their orders'). */
   EXPIRY_BATCH_SIZE: env.positiveInt(1_000),
   /** Most CreateBooking calls on one stock that share a transaction (group commit). */
   HOLD_BATCH_MAX: env.positiveInt(256),

@@ -6,17 +6,17 @@ import { recordBookingsExpired } from '../events/bookings-expired.ts';
 import type { BookingContext } from './context.ts';
 
 /**
- * Inside the caller's transaction: expires the lapsed holds (of one stock, or of all) of up to
- * `orderLimit` orders, gives their seats back and records one event per order. The sweep, a hold that finds its stock full and a
- * stock deletion all release lapsed holds this one way.
+ * Inside the caller's transaction: expires the lapsed holds (of one stock, or of all) of the orders of the
+ * `holdLimit` earliest ones, gives their seats back and records one event per order. The sweep, a hold that finds
+ * its stock full and a stock deletion all release lapsed holds this one way.
  */
 export async function releaseLapsedHoldsIn(
   tx: Executor,
   context: BookingContext,
-  orderLimit: number,
+  holdLimit: number,
   stockId?: string,
 ): Promise<Booking[]> {
-  const expired = await endLapsedHolds(tx, orderLimit, stockId);
+  const expired = await endLapsedHolds(tx, holdLimit, stockId);
   if (expired.length === 0) return expired;
   await returnSeats(tx, seatsPerStock(expired));
   await recordBookingsExpired(tx, context.config.BOOKING_EVENTS_TOPIC, expired);
@@ -31,6 +31,7 @@ export async function releaseLapsedHolds(context: BookingContext): Promise<numbe
     const batch = await context.db.transaction((tx) => releaseLapsedHoldsIn(tx, context, batchSize));
     released += batch.length;
     if (batch.length > 0) context.eventsCommitted();
-    if (new Set(batch.map((booking) => booking.orderId)).size < batchSize) return released;
+    // Fewer than a batch ended: fewer were lapsed (or the rest are locked by a payment or another sweeper).
+    if (batch.length < batchSize) return released;
   }
 }

@@ -105,18 +105,28 @@ interface InsertedHold extends Record<string, unknown> {
 }
 
 /**
- * Ends the live holds past their expiry of up to `orderLimit` orders (all of an order's lapsed holds
- * together, so each order gets one event per batch), skipping rows another transaction holds (a payment
- * in progress, another sweeper): set-based, and safe with several replicas. Returns what it ended; the
- * caller gives the seats back to the stocks in the same transaction.
+ * Ends the live holds past their expiry of the orders of the `holdLimit` earliest lapsed holds (all of an
+ * order's lapsed holds together, so each order gets one event per batch: at least `holdLimit` holds when
+ * that many are lapsed), skipping rows another transaction holds (a payment in progress, another sweeper):
+ * set-based, and safe with several replicas. Returns what it ended; the caller gives the seats back to the
+ * stocks in the same transaction.
  */
-export async function endLapsedHolds(tx: Executor, orderLimit: number, stockId?: string): Promise<Booking[]> {
+export async function endLapsedHolds(tx: Executor, holdLimit: number, stockId?: string): Promise<Booking[]> {
   const lapsed = and(
     eq(bookings.status, 'HELD'),
     sql`${bookings.expiresAt} <= now()`,
     stockId ? eq(bookings.stockId, stockId) : undefined,
   );
-  const dueOrders = tx.selectDistinct({ orderId: bookings.orderId }).from(bookings).where(lapsed).limit(orderLimit);
+  // The orders of the earliest lapsed holds, in expiry order, so that Postgres reads them through the partial index
+  // of live holds by expiry. `select distinct order_id … limit` walked the (order_id, stock_id) index over every
+  // booking instead, live or ended, until it had found enough lapsed ones: with 10 million live holds a batch of
+  // 1,000 took 15 s (make bench-sweep).
+  const dueOrders = tx
+    .select({ orderId: bookings.orderId })
+    .from(bookings)
+    .where(lapsed)
+    .orderBy(bookings.expiresAt)
+    .limit(holdLimit);
   // A CTE, so the locking subquery runs exactly once.
   const due = tx.$with('due').as(
     tx
