@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Acceptance, rememberAcceptedTokens } from '../src/auth/accepted-tokens.ts';
+import { userCaller } from '../src/auth/caller.ts';
 import { createServiceTokenSource, createServiceTokenVerifier } from '../src/auth/service-tokens.ts';
 import { createUserTokenVerifier, rolesOf, signUserToken, type UserTokenOptions } from '../src/auth/user-tokens.ts';
 import { ConfigError } from '../src/config.ts';
@@ -215,5 +218,82 @@ describe('service tokens', () => {
     const source = createServiceTokenSource({ secret: serviceSecret, service: 'event', audience: 'booking' });
     const users = createUserTokenVerifier({ secret: serviceSecret });
     expect(await outcome(users(await source()))).toBe('unauthenticated: token from an unexpected issuer (iss)');
+  });
+});
+
+describe('accepted tokens', () => {
+  /** A verifier that accepts tokens named `ok…` until `untilMs`, and counts the signature checks it was asked for. */
+  function countingVerifier(untilMs: number | undefined) {
+    const checks: string[] = [];
+    const verify = async (token: string): Promise<Acceptance> => {
+      checks.push(token);
+      await sleep(1);
+      if (!token.startsWith('ok')) throw new DomainError('unauthenticated', 'invalid token');
+      return { caller: userCaller(token), reuseUntilMs: untilMs };
+    };
+    return { verify, checks };
+  }
+
+  it('are taken again without a check until their time is up, then checked again', async () => {
+    let clock = 1_000;
+    const { verify, checks } = countingVerifier(2_000);
+    const remembered = rememberAcceptedTokens(verify, { now: () => clock });
+    expect(await outcome(remembered('ok-a'))).toBe('user ok-a []');
+    expect(await outcome(remembered('ok-a'))).toBe('user ok-a []');
+    expect(checks).toEqual(['ok-a']);
+    clock = 2_000;
+    expect(await outcome(remembered('ok-a'))).toBe('user ok-a []');
+    expect(checks).toEqual(['ok-a', 'ok-a']);
+  });
+
+  it('are checked once for calls that arrive together; refused tokens are checked every time', async () => {
+    const { verify, checks } = countingVerifier(Date.now() + 60_000);
+    const remembered = rememberAcceptedTokens(verify);
+    const callers = await Promise.all(Array.from({ length: 5 }, () => outcome(remembered('ok-b'))));
+    expect(new Set(callers)).toEqual(new Set(['user ok-b []']));
+    expect(await outcome(remembered('forged'))).toBe('unauthenticated: invalid token');
+    expect(await outcome(remembered('forged'))).toBe('unauthenticated: invalid token');
+    expect(checks).toEqual(['ok-b', 'forged', 'forged']);
+  });
+
+  it('are not remembered when the verifier says not to, and at most maxTokens are', async () => {
+    const once = countingVerifier(undefined);
+    const neverReused = rememberAcceptedTokens(once.verify);
+    await remembered(neverReused, 'ok-c', 'ok-c');
+    expect(once.checks).toEqual(['ok-c', 'ok-c']);
+
+    const bounded = countingVerifier(Date.now() + 60_000);
+    const two = rememberAcceptedTokens(bounded.verify, { maxTokens: 2 });
+    await remembered(two, 'ok-1', 'ok-2', 'ok-3', 'ok-3', 'ok-2', 'ok-1');
+    expect(bounded.checks).toEqual(['ok-1', 'ok-2', 'ok-3', 'ok-1']);
+  });
+
+  async function remembered(verify: (token: string) => Promise<unknown>, ...tokens: string[]): Promise<void> {
+    for (const token of tokens) await verify(token);
+  }
+
+  it('still expire: a service token accepted once is refused once its exp has passed', async () => {
+    const serviceSecret = randomBytes(32).toString('hex');
+    const source = createServiceTokenSource({
+      secret: serviceSecret,
+      service: 'event',
+      audience: 'booking',
+      ttlSeconds: 1,
+    });
+    const verify = createServiceTokenVerifier({ secret: serviceSecret, audience: 'booking' });
+    const token = await source();
+    expect(await outcome(verify(token))).toBe('service event []');
+    const { exp } = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { exp: number };
+    await sleep(exp * 1_000 - Date.now() + 5);
+    expect(await outcome(verify(token))).toBe('unauthenticated: token expired');
+  });
+
+  it('signed with the development secret are remembered, and a remembered token still needs the right audience', async () => {
+    const verify = createUserTokenVerifier({ secret, audience: 'ticket' });
+    const token = await signUserToken(secret, 'dave', 60, { audience: 'ticket' });
+    expect(await outcome(verify(token))).toBe('user dave []');
+    expect(await outcome(verify(token))).toBe('user dave []');
+    const elsewhere = createUserTokenVerifier({ secret, audience: 'another-api' });
+    expect(await outcome(elsewhere(token))).toBe('unauthenticated: token not meant for this service (aud)');
   });
 });

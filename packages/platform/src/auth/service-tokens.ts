@@ -1,3 +1,4 @@
+import { rememberAcceptedTokens } from './accepted-tokens.ts';
 import { serviceCaller } from './caller.ts';
 import { HS256, secretKey, signHs256Token, type TokenVerifier, verifyJwt } from './tokens.ts';
 
@@ -10,7 +11,7 @@ import { HS256, secretKey, signHs256Token, type TokenVerifier, verifyJwt } from 
 export const SERVICE_ISSUER = 'ticket.services';
 const DEFAULT_TTL_SECONDS = 60;
 /** A token whose `iat` is older than this is refused even when unexpired: no long-lived service tokens. */
-const MAX_TOKEN_AGE = '5m';
+const MAX_TOKEN_AGE_SECONDS = 5 * 60;
 
 export interface ServiceTokenOptions {
   secret: string;
@@ -48,16 +49,21 @@ export function createServiceTokenSource({
   };
 }
 
-/** What a service (booking) checks of its callers: a service token meant for `audience`. */
+/**
+ * What a service (booking) checks of its callers: a service token meant for `audience`. A token once accepted is
+ * taken again without a signature check until it expires or grows too old: the secret cannot change under a running
+ * service, and each caller sends the same token for half a minute.
+ */
 export function createServiceTokenVerifier({ secret, audience }: { secret: string; audience: string }): TokenVerifier {
   const key = secretKey(secret);
-  return async (token) => {
+  return rememberAcceptedTokens(async (token) => {
     const payload = await verifyJwt(token, key, {
       algorithms: [HS256],
       issuer: SERVICE_ISSUER,
       audience,
-      maxTokenAge: MAX_TOKEN_AGE,
+      maxTokenAge: MAX_TOKEN_AGE_SECONDS,
     });
-    return serviceCaller(payload.sub);
-  };
+    const expiresAt = Math.min(payload.exp, (payload.iat ?? 0) + MAX_TOKEN_AGE_SECONDS);
+    return { caller: serviceCaller(payload.sub), reuseUntilMs: expiresAt * 1_000 };
+  });
 }

@@ -29,7 +29,7 @@ export async function verifyJwt(
   token: string,
   key: VerifyKey,
   options: VerifyOptions,
-): Promise<JWTPayload & { sub: string }> {
+): Promise<JWTPayload & { sub: string; exp: number }> {
   let payload: JWTPayload;
   try {
     ({ payload } = await jwtVerify(token, key as Uint8Array, { ...options, requiredClaims: ['exp'] }));
@@ -37,7 +37,7 @@ export async function verifyJwt(
     throw verificationFailure(error);
   }
   if (payload.sub === undefined || payload.sub.trim() === '') throw unauthenticated('token has no subject (sub)');
-  return payload as JWTPayload & { sub: string };
+  return payload as JWTPayload & { sub: string; exp: number };
 }
 
 function verificationFailure(error: unknown): DomainError {

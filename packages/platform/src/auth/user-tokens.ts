@@ -1,5 +1,6 @@
-import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, decodeProtectedHeader, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { ConfigError, type UserAuthConfig, userAuthProblems } from '../config.ts';
+import { rememberAcceptedTokens } from './accepted-tokens.ts';
 import { unauthenticated, userCaller } from './caller.ts';
 import { SERVICE_ISSUER } from './service-tokens.ts';
 import { HS256, secretKey, signHs256Token, type TokenVerifier, verifyJwt } from './tokens.ts';
@@ -65,13 +66,18 @@ export function createUserTokenVerifier(options: UserTokenOptions): TokenVerifie
     // Not reached: jwtVerify refuses an algorithm outside `algorithms` before asking for a key.
     throw unauthenticated('token signed with an algorithm this service does not accept');
   };
-  return async (token) => {
+  return rememberAcceptedTokens(async (token) => {
     const payload = await verifyJwt(token, keyFor, { algorithms, issuer, audience });
     // Even if an operator gave both the same secret, a service's token never passes for a user.
     if (payload.iss === SERVICE_ISSUER) throw unauthenticated('token from an unexpected issuer (iss)');
-    return userCaller(payload.sub, rolesOf(payload, rolesClaim));
-  };
+    const caller = userCaller(payload.sub, rolesOf(payload, rolesClaim));
+    // A development token's secret is fixed for the process's life; an identity provider's key may be withdrawn.
+    return { caller, reuseUntilMs: signedWithSecret(token) ? payload.exp * 1_000 : undefined };
+  });
 }
+
+/** Whether a token that passed verification was signed with the development secret (HS256 is only ever that). */
+const signedWithSecret = (token: string): boolean => decodeProtectedHeader(token).alg === HS256;
 
 /**
  * The strings of the roles claim. A claim name with dots is first taken whole (Auth0's namespaced
