@@ -16,6 +16,8 @@ import { NotRunnable, openTarget, servingStack, type Target } from './target.ts'
 
 /** The refusals a sold-out sale answers with: a buyer who got no seat, not a failure of the system. */
 const SOLD_OUT = new Set([Status.RESOURCE_EXHAUSTED]);
+/** A buyer's result when PlaceOrder refused for want of seats. */
+const SOLD_OUT_RESULT = `sold out (${Status[Status.RESOURCE_EXHAUSTED]})`;
 /** Buyers of the unmeasured warm-up sale. */
 const WARM_UP_BUYERS = 200;
 /** How long the emails of the paid orders may take to reach the mail catcher after the last payment. */
@@ -26,7 +28,16 @@ interface FlashSaleConfig {
   seats: number;
   /** Buyers arriving per second (open loop). */
   rate: number;
+  /** After the sale at `rate`: further sales at rising rates, up to the highest that keeps PlaceOrder's p99 in bounds. */
+  search: boolean;
 }
+
+/** The PlaceOrder p99 (from each buyer's due time) a sale must keep for its rate to count as held. */
+const P99_BOUND_MS = 250;
+/** Each search step's rate over the last one's. */
+const SEARCH_FACTOR = 1.5;
+/** Sales of the search at most, the first one included. */
+const SEARCH_STEPS = 8;
 
 class FlashSaleConfigError extends Error {
   override name = 'FlashSaleConfigError';
@@ -41,7 +52,12 @@ function loadConfig(source: Record<string, string | undefined> = process.env): F
     if (!Number.isInteger(value) || value <= 0) problems.push(`${name}: must be a positive integer (got "${raw}")`);
     return value;
   };
-  const config = { buyers: read('BENCH_BUYERS', 1_000), seats: read('BENCH_SEATS', 100), rate: read('BENCH_RATE', 50) };
+  const config = {
+    buyers: read('BENCH_BUYERS', 1_000),
+    seats: read('BENCH_SEATS', 100),
+    rate: read('BENCH_RATE', 50),
+    search: read('BENCH_SEARCH', 1) === 1,
+  };
   if (problems.length === 0 && config.seats >= config.buyers) {
     problems.push(
       `BENCH_SEATS (${config.seats}) must be fewer than BENCH_BUYERS (${config.buyers}): a sale that sells out`,
@@ -62,7 +78,7 @@ interface BuyerOutcome {
   /** Epoch ms when the pay page accepted the payment: the start of the wait for the email. */
   paidAtEpochMs?: number;
   email: string;
-  /** "OK", "sold out", or the failure: gRPC status or error name, with the step. */
+  /** "OK", SOLD_OUT_RESULT, or the failure: the step and its gRPC status or error name. */
   result: string;
   message?: string;
 }
@@ -75,37 +91,60 @@ async function main(): Promise<number> {
   const runId = `flash-${randomUUID().slice(0, 8)}`;
   try {
     await warmUp(target, runId, config);
-    const { eventId, ticketTypeId } = await createEvent(target, runId, config.seats);
-    console.log(`load: ${config.buyers} buyers for ${config.seats} seats, arriving at ${config.rate}/s`);
-
-    const clock = clockTicksPerSecond();
-    const cpuBefore = await cpuOf(statuses, clock.ticks);
-    const generatorBefore = process.cpuUsage();
-    const startedAt = performance.now() + 5;
-    const outcomes = await runBuyers(target, runId, ticketTypeId, config, startedAt);
-    const loadMs = performance.now() - startedAt;
-    const generatorCpuMs = cpuMsOf(process.cpuUsage(generatorBefore));
-    const cpuAfter = await cpuOf(statuses, clock.ticks);
-
-    const stock = await readStock(stateDir, statuses, eventId, ticketTypeId);
-    const mail = await awaitEmails(stateDir, outcomes);
-    const report = {
-      config,
-      outcomes,
-      loadMs,
-      generatorCpuMs,
-      serviceCpuMs: Object.fromEntries(
-        statuses.map((s) => [s.name, (cpuAfter[s.name] ?? Number.NaN) - (cpuBefore[s.name] ?? Number.NaN)]),
-      ),
-      stock,
-      mail,
-    };
-    console.log(formatReport(report));
-    return problemsOf(report).length > 0 ? 1 : 0;
+    const first = await runSale(target, stateDir, statuses, `${runId}-${config.rate}`, config, config.rate);
+    console.log(formatReport(first));
+    const sales = [first];
+    if (config.search) {
+      let rate = config.rate;
+      while (sales.length < SEARCH_STEPS && holds(sales.at(-1) as Report)) {
+        rate = Math.round(rate * SEARCH_FACTOR);
+        sales.push(await runSale(target, stateDir, statuses, `${runId}-${rate}`, config, rate));
+      }
+      console.log(formatSearch(sales));
+    }
+    return sales.some((sale) => problemsOf(sale).length > 0) ? 1 : 0;
   } finally {
     target.close();
   }
 }
+
+/** One sale: a fresh event of `config.seats` seats, `config.buyers` buyers arriving at `rate`, then the checks. */
+async function runSale(
+  target: Target,
+  stateDir: string,
+  statuses: readonly ServiceStatus[],
+  runId: string,
+  config: FlashSaleConfig,
+  rate: number,
+): Promise<Report> {
+  const { eventId, ticketTypeId } = await createEvent(target, runId, config.seats);
+  console.log(`load: ${config.buyers} buyers for ${config.seats} seats, arriving at ${rate}/s`);
+  const clock = clockTicksPerSecond();
+  const cpuBefore = await cpuOf(statuses, clock.ticks);
+  const generatorBefore = process.cpuUsage();
+  const startedAt = performance.now() + 5;
+  const outcomes = await runBuyers(target, runId, ticketTypeId, { ...config, rate }, startedAt);
+  const loadMs = performance.now() - startedAt;
+  const generatorCpuMs = cpuMsOf(process.cpuUsage(generatorBefore));
+  const cpuAfter = await cpuOf(statuses, clock.ticks);
+  return {
+    config: { ...config, rate },
+    outcomes,
+    loadMs,
+    generatorCpuMs,
+    serviceCpuMs: Object.fromEntries(
+      statuses.map((s) => [s.name, (cpuAfter[s.name] ?? Number.NaN) - (cpuBefore[s.name] ?? Number.NaN)]),
+    ),
+    stock: await readStock(stateDir, statuses, eventId, ticketTypeId),
+    mail: await awaitEmails(stateDir, outcomes),
+  };
+}
+
+/** Whether a sale held its rate: PlaceOrder's p99 in bounds, nobody failed, nothing oversold, every email sent. */
+const holds = (report: Report): boolean => problemsOf(report).length === 0 && placeOrderP99(report) <= P99_BOUND_MS;
+
+const placeOrderP99 = (report: Report): number =>
+  percentile(sortedMs(report.outcomes.map((o) => o.placeOrderMs)), 0.99);
 
 async function createEvent(target: Target, runId: string, seats: number) {
   const startsAt = new Date(Date.now() + 30 * 24 * 3600_000);
@@ -137,7 +176,7 @@ async function warmUp(target: Target, runId: string, config: FlashSaleConfig): P
   const started = performance.now();
   const warm = { ...config, buyers, rate: Math.min(config.rate, 50) };
   const outcomes = await runBuyers(target, `${runId}-warm-up`, ticketTypeId, warm, performance.now() + 5);
-  const failed = outcomes.filter((o) => o.result !== 'OK' && o.result !== 'sold out');
+  const failed = outcomes.filter((o) => o.result !== 'OK' && o.result !== SOLD_OUT_RESULT);
   if (failed.length > 0)
     throw new Error(`warm-up: ${failed.length} buyers failed, e.g. ${failed[0]?.result}: ${failed[0]?.message}`);
   console.log(`warm-up: ${buyers} buyers in ${((performance.now() - started) / 1_000).toFixed(1)} s (not measured)`);
@@ -191,7 +230,7 @@ async function buy(target: Target, userId: string, ticketTypeId: string, dueAt: 
     outcome.paidAtEpochMs = Date.now();
   } catch (error) {
     if (error instanceof ClientError && SOLD_OUT.has(error.code) && step === 'PlaceOrder') {
-      outcome.result = 'sold out';
+      outcome.result = SOLD_OUT_RESULT;
     } else {
       const name = error instanceof ClientError ? Status[error.code] : error instanceof Error ? error.name : 'error';
       outcome.result = `${step} ${name}`;
@@ -273,7 +312,7 @@ function problemsOf(report: Report): string[] {
   const problems: string[] = [];
   if (report.stock.booked > report.stock.total) problems.push('booking holds more seats than the stock has');
   if (winners > report.config.seats) problems.push(`${winners} buyers got a seat of ${report.config.seats}: oversold`);
-  const failed = report.outcomes.filter((o) => o.result !== 'OK' && o.result !== 'sold out').length;
+  const failed = report.outcomes.filter((o) => o.result !== 'OK' && o.result !== SOLD_OUT_RESULT).length;
   if (failed > 0) problems.push(`${failed} buyers failed`);
   if (report.mail.delivered < report.mail.expected) {
     problems.push(`${report.mail.expected - report.mail.delivered} paid buyers got no email`);
@@ -283,8 +322,6 @@ function problemsOf(report: Report): string[] {
 
 function formatReport(report: Report): string {
   const { config, outcomes } = report;
-  const sorted = (values: (number | undefined)[]) =>
-    values.filter((v): v is number => v !== undefined).sort((a, b) => a - b);
   const row = (label: string, values: number[]) =>
     `  ${label.padEnd(26)} ${[0.5, 0.9, 0.99].map((f) => fmt(percentile(values, f))).join(' ')} ${fmt(values.at(-1) ?? Number.NaN)} ${String(values.length).padStart(6)}`;
   const byResult = new Map<string, { count: number; message?: string }>();
@@ -294,10 +331,7 @@ function formatReport(report: Report): string {
     byResult.set(o.result, entry);
   }
   const answered = outcomes.filter((o) => o.placeOrderMs !== undefined);
-  const lastAnswer = Math.max(...answered.map((o) => o.dueAt + (o.placeOrderMs as number)));
-  const firstDue = outcomes[0]?.dueAt ?? 0;
-  const answeredPerSecond = answered.length / ((lastAnswer - firstDue) / 1_000);
-  const lags = sorted(outcomes.map((o) => o.startLagMs));
+  const lags = sortedMs(outcomes.map((o) => o.startLagMs));
   const lagP99 = percentile(lags, 0.99);
   const winners = outcomes.filter((o) => o.result === 'OK').length;
   const loadSeconds = report.loadMs / 1_000;
@@ -306,7 +340,7 @@ function formatReport(report: Report): string {
     rule,
     `  flash sale: ${config.buyers} buyers for ${config.seats} seats at ${config.rate} buyers/s, open loop; AddToCart → PlaceOrder → pay page`,
     rule,
-    `  PlaceOrder answers        ${answeredPerSecond.toFixed(1)}/s (first buyer due → last PlaceOrder answer)`,
+    `  PlaceOrder answers        ${answeredPerSecond(report).toFixed(1)}/s (first buyer due → last PlaceOrder answer)`,
     `  buyers                    ${[...byResult].map(([result, { count }]) => `${result} ${count}`).join(', ')}`,
     ...[...byResult]
       .filter(([, entry]) => entry.message)
@@ -314,10 +348,10 @@ function formatReport(report: Report): string {
     `  seats                     ${winners} sold of ${config.seats}; booking counts ${report.stock.booked} of ${report.stock.total} booked; oversold ${Math.max(0, winners - config.seats)}`,
     '',
     `  latency, ms                   p50    p90    p99    max      n`,
-    row('AddToCart (from due)', sorted(outcomes.map((o) => o.addToCartMs))),
-    row('PlaceOrder (from due)', sorted(outcomes.map((o) => o.placeOrderMs))),
-    row('PlaceOrder, sold (from due)', sorted(outcomes.filter((o) => o.result === 'OK').map((o) => o.placeOrderMs))),
-    row('pay page', sorted(outcomes.map((o) => o.payMs))),
+    row('AddToCart (from due)', sortedMs(outcomes.map((o) => o.addToCartMs))),
+    row('PlaceOrder (from due)', sortedMs(outcomes.map((o) => o.placeOrderMs))),
+    row('PlaceOrder, sold (from due)', sortedMs(outcomes.filter((o) => o.result === 'OK').map((o) => o.placeOrderMs))),
+    row('pay page', sortedMs(outcomes.map((o) => o.payMs))),
     row('paid → email', report.mail.delaysMs),
     `  emails                    ${report.mail.delivered} of ${report.mail.expected} paid buyers`,
     '',
@@ -328,6 +362,37 @@ function formatReport(report: Report): string {
     `  generator                 ${((report.generatorCpuMs / report.loadMs) * 100).toFixed(0)}% of one core; start lag p99 ${fmt(lagP99)} ms`,
     `  verdict                   ${verdict(lagP99, report.generatorCpuMs / report.loadMs)}`,
     `  result                    ${problemsOf(report).join('; ') || 'OK'}`,
+    rule,
+  ].join('\n');
+}
+
+/** The search: one line per sale, and the highest rate that held. */
+function formatSearch(sales: readonly Report[]): string {
+  const rule = '='.repeat(100);
+  const held = sales.filter(holds);
+  const highest = held.at(-1);
+  const lines = sales.map((sale) => {
+    const placed = sortedMs(sale.outcomes.map((o) => o.placeOrderMs));
+    const lagP99 = percentile(sortedMs(sale.outcomes.map((o) => o.startLagMs)), 0.99);
+    const problems = problemsOf(sale);
+    return [
+      `${sale.config.rate}`.padStart(7),
+      answeredPerSecond(sale).toFixed(0).padStart(10),
+      fmt(percentile(placed, 0.5)),
+      fmt(percentile(placed, 0.99)),
+      fmt(percentile(sale.mail.delaysMs, 0.99)),
+      fmt(lagP99),
+      `  ${holds(sale) ? 'held' : problems.length > 0 ? problems.join('; ') : `p99 over ${P99_BOUND_MS} ms`}`,
+    ].join(' ');
+  });
+  return [
+    rule,
+    `  search: sales of ${sales[0]?.config.buyers} buyers for ${sales[0]?.config.seats} seats, each rate ${SEARCH_FACTOR}x the last, while PlaceOrder p99 <= ${P99_BOUND_MS} ms`,
+    rule,
+    '  buyers/s  answers/s  PlaceOrder p50    p99  email p99  start lag p99',
+    ...lines.map((line) => `  ${line}`),
+    '',
+    `  highest rate held           ${highest ? `${highest.config.rate} buyers/s (PlaceOrder p99 ${placeOrderP99(highest).toFixed(0)} ms)` : `none: even ${sales[0]?.config.rate} buyers/s did not hold`}`,
     rule,
   ].join('\n');
 }
@@ -343,6 +408,16 @@ function verdict(lagP99: number, generatorShare: number): string {
     ? 'the generator fell behind its schedule: the figures show its limit, not the system'
     : `buyers started late (p99 ${lagP99.toFixed(0)} ms) though the generator was mostly idle: the cores were busy, so arrivals were lighter than the rate`;
 }
+
+/** PlaceOrder answers per second, from the first buyer's due time to the last answer. */
+function answeredPerSecond({ outcomes }: Report): number {
+  const answered = outcomes.filter((o) => o.placeOrderMs !== undefined);
+  const lastAnswer = Math.max(...answered.map((o) => o.dueAt + (o.placeOrderMs as number)));
+  return answered.length / ((lastAnswer - (outcomes[0]?.dueAt ?? 0)) / 1_000);
+}
+
+const sortedMs = (values: readonly (number | undefined)[]): number[] =>
+  values.filter((v): v is number => v !== undefined).sort((a, b) => a - b);
 
 const fmt = (value: number): string => (Number.isFinite(value) ? value.toFixed(1).padStart(6) : '   n/a');
 

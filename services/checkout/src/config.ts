@@ -30,6 +30,11 @@ export const checkoutConfigShape = {
    * booking again (see SoldOutMemo); 0: always ask.
    */
   SOLD_OUT_MEMO_MS: z.coerce.number().int().min(0).default(1_000),
+  /**
+   * How long a ticket type's name and price, as the event service gave them, serve AddToCart and PlaceOrder without
+   * asking again (see rememberTicketTypes); 0: always ask.
+   */
+  TICKET_TYPE_MEMO_MS: z.coerce.number().int().min(0).default(1_000),
   ORDER_EVENTS_TOPIC: z.string().min(1).default(Topic.orderEvents),
   /** Booking's hold-expiry topic (its BOOKING_EVENTS_TOPIC). */
   BOOKING_EVENTS_TOPIC: z.string().min(1).default(Topic.bookingsExpired),

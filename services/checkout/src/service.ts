@@ -25,6 +25,7 @@ import type { Catalog, CheckoutContext, SeatLedger } from './app/context.ts';
 import { checkOverdueOrders } from './app/expire-orders.ts';
 import { processDueRefunds } from './app/refunds.ts';
 import { SoldOutMemo } from './app/sold-out-memo.ts';
+import { rememberTicketTypes } from './app/ticket-type-memo.ts';
 import { createBookingLedger } from './clients/booking-ledger.ts';
 import { createEventCatalog } from './clients/event-catalog.ts';
 import type { CheckoutConfig } from './config.ts';
@@ -95,7 +96,7 @@ export async function startCheckoutService(
     db,
     config,
     logger,
-    catalog,
+    catalog: rememberTicketTypes(catalog, config.TICKET_TYPE_MEMO_MS),
     seats,
     soldOut: new SoldOutMemo(config.SOLD_OUT_MEMO_MS),
     payments,

@@ -9,8 +9,10 @@ import type { CheckoutContext, HoldOutcome, HoldRequest } from '../src/app/conte
 import { checkOverdueOrders } from '../src/app/expire-orders.ts';
 import { placeOrder } from '../src/app/place-order.ts';
 import { SoldOutMemo } from '../src/app/sold-out-memo.ts';
+import { rememberTicketTypes } from '../src/app/ticket-type-memo.ts';
+import { createEventCatalog } from '../src/clients/event-catalog.ts';
 import { orderIdFor } from '../src/domain/order.ts';
-import { type CheckoutHarness, eventually, outcome, startCheckoutHarness, stockLedger } from './harness.ts';
+import { type CheckoutHarness, eventually, logger, outcome, startCheckoutHarness, stockLedger } from './harness.ts';
 
 // Which holds an order's seats end up in, when attempts of PlaceOrder overlap, fail halfway or see the cart change.
 // Some attempts run the use case on a replica's context whose booking client misbehaves for one ticket type (a
@@ -416,5 +418,55 @@ describe('the sold-out memo', () => {
     memo.clock.now += 1_000;
     expect(await place(memo, waiting.user)).toBe('OK');
     expect(memo.holdsAsked()).toBe(2);
+  });
+});
+
+describe('the ticket-type memo', () => {
+  /** The real event service's catalog behind a memo on a clock the test moves, counting the calls that reach event. */
+  function memoCatalog() {
+    const clock = { now: 0 };
+    const event = createEventCatalog(`127.0.0.1:${h.event.port}`, 5_000, logger);
+    const asked: string[] = [];
+    const counted = {
+      ...event,
+      getTicketType: (id: string, signal?: AbortSignal) => {
+        asked.push(id);
+        return event.getTicketType(id, signal);
+      },
+    };
+    return { catalog: rememberTicketTypes(counted, 1_000, () => clock.now), clock, asked, close: event.close };
+  }
+
+  it('answers a ticket type from the memo within the window, from event after it; concurrent asks share one call', async () => {
+    const event = await h.createEvent([{ name: 'Front row', priceMinor: 4_200, seats: 5 }]);
+    const id = event.ticketTypes[0]!.id;
+    const memo = memoCatalog();
+    try {
+      const answers = await Promise.all(Array.from({ length: 8 }, () => memo.catalog.getTicketType(id)));
+      expect(new Set(answers.map((t) => `${t.name} ${t.priceMinor} ${t.currency}`))).toEqual(
+        new Set(['Front row 4200 EUR']),
+      );
+      memo.clock.now += 999;
+      await memo.catalog.getTicketType(id);
+      expect(memo.asked).toEqual([id]);
+      memo.clock.now += 1;
+      await memo.catalog.getTicketType(id);
+      expect(memo.asked).toEqual([id, id]);
+    } finally {
+      memo.close();
+    }
+  });
+
+  it('does not remember a ticket type event does not know: each ask hears NOT_FOUND from event', async () => {
+    const memo = memoCatalog();
+    const unknown = randomUUID();
+    try {
+      for (let attempt = 0; attempt < 2; attempt += 1) {
+        await expect(memo.catalog.getTicketType(unknown)).rejects.toMatchObject({ kind: 'not_found' });
+      }
+      expect(memo.asked).toEqual([unknown, unknown]);
+    } finally {
+      memo.close();
+    }
   });
 });
