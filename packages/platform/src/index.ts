@@ -1,3 +1,4 @@
+export * from './alarm.ts';
 export * from './auth/index.ts';
 export * from './config.ts';
 export * from './db/index.ts';

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { and, asc, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import { getTableConfig } from 'drizzle-orm/pg-core';
 import type { Producer, TopicMessages } from 'kafkajs';
+import { createAlarm } from '../alarm.ts';
 import type { Database, Executor } from '../db/client.ts';
 import type { OutboxTable } from '../db/tables.ts';
 import type { Logger } from '../logger.ts';
@@ -98,7 +99,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   let running = false;
   let loop: Promise<void> | undefined;
-  let wakeUp: AbortController = new AbortController();
+  const alarm = createAlarm();
   let lastPurge = 0;
 
   async function publishPending(): Promise<number> {
@@ -161,20 +162,11 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         if (isDisconnected(error)) prepared = options.prepare === undefined;
         const delay = Math.min(MAX_BACKOFF_MS, 200 * 2 ** Math.min(failures, 10));
         logger.warn({ err: error, failures, retryInMs: delay }, 'outbox relay: publishing failed; will retry');
-        await pause(delay);
+        await alarm.pause(delay);
         continue;
       }
-      await pause(pollIntervalMs);
+      await alarm.pause(pollIntervalMs);
     }
-  }
-
-  async function pause(ms: number): Promise<void> {
-    try {
-      await sleep(ms, undefined, { signal: wakeUp.signal });
-    } catch {
-      // woken early
-    }
-    if (wakeUp.signal.aborted) wakeUp = new AbortController();
   }
 
   return {
@@ -183,13 +175,11 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       running = true;
       loop = run();
     },
-    wake() {
-      wakeUp.abort();
-    },
+    wake: alarm.wake,
     publishPending,
     async stop() {
       running = false;
-      wakeUp.abort();
+      alarm.wake();
       // A round stuck on an unreachable broker must not hold up shutdown; rows it did not mark stay
       // unpublished and go out after the restart.
       await Promise.race([loop, sleep(STOP_GRACE_MS)]);

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Database, Logger } from '@ticket/platform';
+import { createAlarm, type Database, type Logger } from '@ticket/platform';
 import { claimDueNotifications, markAllSent, markFailed, scheduleRetry } from '../db/notification-repository.ts';
 import { describeFailure, type Sender } from '../delivery/sender.ts';
 import { afterFailure, type Channel, type OutgoingMessage, type RetryPolicy } from '../domain/notification.ts';
@@ -49,7 +49,7 @@ export function createDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
   const cancel = new AbortController();
   let running = false;
   let loop: Promise<void> | undefined;
-  let wakeUp = new AbortController();
+  const alarm = createAlarm();
   const sentToRecord: { id: string; resolve: () => void }[] = [];
   let recordingSent = false;
 
@@ -66,14 +66,14 @@ export function createDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
           failures += 1;
           const delay = Math.min(MAX_BACKOFF_MS, 200 * 2 ** Math.min(failures, 10));
           logger.warn({ err: error, failures, retryInMs: delay }, 'delivery loop: claiming failed; will retry');
-          await pause(delay);
+          await alarm.pause(delay);
           continue;
         }
         for (const message of claimed) track(deliver(message));
         if (claimed.length === room) continue; // maybe more are due: claim again once deliveries free slots
       }
       // Nothing more due, or fewer slots free than a claim's worth: each finished delivery wakes the loop.
-      await pause(pollIntervalMs);
+      await alarm.pause(pollIntervalMs);
     }
   }
 
@@ -81,7 +81,7 @@ export function createDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
     inFlight.add(delivery);
     void delivery.finally(() => {
       inFlight.delete(delivery);
-      wake();
+      alarm.wake();
     });
   }
 
@@ -158,18 +158,6 @@ export function createDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
     }
   }
 
-  async function pause(ms: number): Promise<void> {
-    try {
-      await sleep(ms, undefined, { signal: wakeUp.signal });
-    } catch {
-      // woken early
-    }
-    if (wakeUp.signal.aborted) wakeUp = new AbortController();
-  }
-
-  function wake(): void {
-    wakeUp.abort();
-  }
 
   return {
     start() {
@@ -177,10 +165,10 @@ export function createDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
       running = true;
       loop = run();
     },
-    wake,
+    wake: alarm.wake,
     async stop() {
       running = false;
-      wake();
+      alarm.wake();
       await loop;
       // Let running deliveries finish and record their outcome; past the grace period, cancel them (their claims
       // lapse and they are retried later, possibly as a second copy with the same Message-ID).
