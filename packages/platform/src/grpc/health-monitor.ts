@@ -40,9 +40,12 @@ export interface HealthMonitor {
  * waiting for its database is alive and must not be restarted for it.
  *
  * Readiness is NOT_SERVING from creation until the first check has passed, so nothing is routed to a service that
- * has not yet seen its dependencies. Each check is bounded by `timeoutMs` and the checks run in parallel, so one
+ * has not yet seen its dependencies; until then the checks run every 100 ms. Each check is bounded by `timeoutMs` and the checks run in parallel, so one
  * check takes at most `timeoutMs` whatever hangs.
  */
+/** Time between checks until the first one passes. */
+const STARTUP_INTERVAL_MS = 100;
+
 export function createHealthMonitor(options: HealthMonitorOptions): HealthMonitor {
   const { health, dependencies, logger } = options;
   const intervalMs = options.config.HEALTH_CHECK_INTERVAL_MS;
@@ -71,9 +74,18 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
   }
 
   async function run(): Promise<void> {
+    let servedYet = false;
     while (!stopped.signal.aborted) {
-      await check().catch((error: unknown) => logger.error({ err: error }, 'health check failed'));
-      await sleep(intervalMs, undefined, { signal: stopped.signal }).catch(() => {});
+      const healthy = await check().catch((error: unknown) => {
+        logger.error({ err: error }, 'health check failed');
+        return false;
+      });
+      servedYet ||= healthy;
+      // Until the first check passes (a starting process waiting for its consumer group, say), check often: the
+      // service then serves as soon as it can, not up to an interval later. After that, a dependency that went away
+      // is asked only every interval.
+      const pauseMs = servedYet ? intervalMs : Math.min(intervalMs, STARTUP_INTERVAL_MS);
+      await sleep(pauseMs, undefined, { signal: stopped.signal }).catch(() => {});
     }
   }
 
