@@ -9,7 +9,7 @@ DEPS := node_modules/.package-lock.json
 
 SERVICES := event booking checkout notification
 
-.PHONY: help install generate check-generated lint format typecheck migrate db-generate test fuzz run run-event run-booking run-checkout run-notification bench bench-booking bench-notification bench-startup bench-steady bench-flash-sale bench-sweep \
+.PHONY: help install build generate check-generated lint format typecheck migrate db-generate test fuzz run run-event run-booking run-checkout run-notification bench bench-booking bench-notification bench-startup bench-steady bench-flash-sale bench-sweep bench-on-stack \
 	kafka-up kafka-down kafka-status infra-up infra-down up start down status logs demo clean \
 	compose-up compose-dev compose-down compose-logs compose-config
 
@@ -29,6 +29,9 @@ $(DEPS): $(NODE) package.json package-lock.json packages/*/package.json services
 
 install: $(DEPS) ## Install Node 24 (project-local) and the npm dependencies; fetch the Kafka jars
 	@scripts/kafka.sh fetch
+
+build: $(DEPS) ## Bundle each service into services/<name>/dist/main.js (esbuild), what `make up` and the images run
+	node packages/platform/src/cli/bundle.ts
 
 generate: $(DEPS) ## Regenerate TypeScript and the descriptor set from proto/v1
 	npm run generate -w @ticket/contracts
@@ -84,7 +87,8 @@ run-checkout: ## Start the checkout service (gRPC :50620; needs event, booking, 
 run-notification: ## Start the notification service (gRPC :50630; needs Kafka, AUTH_JWT_SECRET or AUTH_JWKS_URL; SMTP_HOST for email)
 	@$(MAKE) --no-print-directory run SERVICE=notification
 
-bench: bench-booking bench-notification bench-startup ## Run every benchmark
+# In this order: bench-booking's pgbench needs the connections a running stack would hold; the stack's benches last.
+bench: bench-booking bench-notification bench-startup bench-sweep bench-on-stack ## Run every benchmark, one after another (~35 minutes)
 
 bench-booking: $(DEPS) ## Booking flash sale: gRPC holds/s vs a no-op server and one transaction per hold (BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_WORKERS)
 	node services/booking/bench/hold-throughput.ts
@@ -95,15 +99,22 @@ bench-sweep: $(DEPS) ## Expiry sweep: lapsed holds released per second among 1M,
 bench-notification: $(DEPS) ## Notification latency: Kafka publish → email at a real SMTP server, median/p99 (BENCH_EVENTS, BENCH_RATE)
 	node services/notification/bench/latency.ts
 
-bench-startup: $(DEPS) ## Memory and time to load the platform in a service process, with and without its module hooks (BENCH_RUNS)
+bench-startup: $(DEPS) ## Each service from its bundle and from sources: ms to SERVING, idle RSS (BENCH_RUNS); the platform's load with and without module hooks
+	node packages/platform/bench/service-startup.ts
 	node packages/platform/bench/module-hooks.ts
 
-# Not part of `bench`: it measures the stack `make start` runs, and refuses when that is not serving.
+# These two measure the stack `make start` runs, and refuse when it is not serving; `bench` runs them through
+# bench-on-stack, which brings a stack up for them when none serves, and down again after.
 bench-steady: $(DEPS) ## Steady open-loop orders on the running stack (needs `make start`): RSS, CPU/order, latency (BENCH_RATE, BENCH_SECONDS)
 	node packages/stack/bench/steady.ts
 
 bench-flash-sale: $(DEPS) ## More buyers than seats on the running stack (needs `make start`): buyers/s, PlaceOrder p99, oversold, emails (BENCH_BUYERS, BENCH_SEATS, BENCH_RATE)
 	node packages/stack/bench/flash-sale.ts
+
+bench-on-stack: $(DEPS) ## bench-flash-sale, then bench-steady, on the running stack or on one started for them (stopped after)
+	@if $(STACK) status >/dev/null 2>&1; then started=; else $(STACK) up --detach && started=1 || exit 1; fi; \
+	node packages/stack/bench/flash-sale.ts && node packages/stack/bench/steady.ts; code=$$?; \
+	if [ -n "$$started" ]; then $(STACK) down; fi; exit $$code
 
 kafka-up: ## Start a local single-node Kafka (KRaft) on 127.0.0.1:9092
 	@scripts/kafka.sh up

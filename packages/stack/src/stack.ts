@@ -53,8 +53,8 @@ const START_TIMEOUT_MS = 60_000;
 /**
  * Brings the system up: Postgres (see ensurePostgres), Kafka (unless KAFKA_BROKERS names one), the mail
  * catcher (unless SMTP_HOST names a server), the sandbox payment provider (unless PAYMENT_PROVIDER names another
- * one), every service's migrations, then the
- * services one by one in dependency order, each awaited until its health check serves. Services already
+ * one), every service's migrations, then the services, bundled afresh (see bundleServices) and started one by
+ * one in dependency order from their bundles, each awaited until its health check serves. Services already
  * running are left as they are, so `up` is safe to repeat.
  */
 export async function stackUp(options: StackOptions): Promise<ServiceStatus[]> {
@@ -68,6 +68,7 @@ export async function stackUp(options: StackOptions): Promise<ServiceStatus[]> {
   if (usesPaymentSandbox(options)) await startPaymentSandbox(options, say);
   const databaseUrls = new Map<ServiceName, string>();
   for (const name of SERVICE_NAMES) databaseUrls.set(name, await migrateAsRole(options, name, env, say));
+  await bundleServices(say);
   for (const name of SERVICE_NAMES) {
     const managed = managedProcess(options, name);
     const address = serviceAddress(portOf(options, name));
@@ -79,7 +80,7 @@ export async function stackUp(options: StackOptions): Promise<ServiceStatus[]> {
     const pid = await startDetached(
       managed,
       process.execPath,
-      [...SERVICE_NODE_FLAGS, join(REPO_ROOT, 'services', name, 'src/main.ts')],
+      [...SERVICE_NODE_FLAGS, bundleOf(name)],
       { ...env, DATABASE_URL: databaseUrls.get(name), GRPC_PORT: port },
       REPO_ROOT,
     );
@@ -91,6 +92,21 @@ export async function stackUp(options: StackOptions): Promise<ServiceStatus[]> {
     say(`${name}: serving on ${address} (pid ${pid})`);
   }
   return stackStatus(options);
+}
+
+/** What a service runs: its bundle (ticket-bundle), as the Docker image does. */
+export const bundleOf = (name: ServiceName): string => join(REPO_ROOT, 'services', name, 'dist/main.js');
+
+/**
+ * Bundles every service afresh before starting them. Always, rather than when a source looks newer than the bundle:
+ * a bundle depends on hundreds of files across the workspaces and node_modules, and building all four takes a few
+ * seconds, so a stale bundle is never worth the risk. Services already running keep the bundle they started with.
+ */
+async function bundleServices(say: (line: string) => void): Promise<void> {
+  const { stdout } = await run(process.execPath, [join(REPO_ROOT, 'packages/platform/src/cli/bundle.ts')], {
+    cwd: REPO_ROOT,
+  });
+  say(stdout.trim());
 }
 
 /** Stops the services in reverse order (SIGTERM: they drain and close), then the Kafka that `up` started. */

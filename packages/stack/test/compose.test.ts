@@ -157,29 +157,51 @@ describe('Dockerfile', () => {
     for (const manifest of ['package.json', 'package-lock.json', ...workspaceManifests]) {
       expect(copied).toContain(manifest);
     }
-    const installs = [
-      ...argsOf(stageNamed(dockerfile, 'prod-deps'), 'RUN'),
-      ...argsOf(stageNamed(dockerfile, 'dev'), 'RUN'),
-    ].filter((run) => run.includes('npm '));
-    expect(installs.length).toBe(2);
+    const installsOf = (stage: string) =>
+      argsOf(stageNamed(dockerfile, stage), 'RUN').filter((run) => run.includes('npm '));
+    const installs = ['prod-deps', 'dev', 'build'].flatMap(installsOf);
+    expect(installs.length).toBe(3);
     for (const install of installs) {
-      expect(install).toMatch(/npm install .*--omit=dev/);
+      expect(install).toMatch(/npm install /);
       expect(install).not.toMatch(/npm ci\b/);
     }
+    // What runs gets only production dependencies; the bundler (a dev dependency) stays in the build stage.
+    for (const install of [...installsOf('prod-deps'), ...installsOf('dev')]) expect(install).toMatch(/--omit=dev/);
   });
 
-  it('runtime: production mode, non-root, SIGTERM, the port of its build arg, main.ts as the command', () => {
+  it('build: bundles the service with the CLI `make build` and `make up` use', () => {
+    const build = stageNamed(dockerfile, 'build');
+    const makefile = readRepoFile('Makefile');
+    const bundler = 'packages/platform/src/cli/bundle.ts';
+    expect(makefile).toMatch(new RegExp(`^build:.*## \\S[^\\n]*\\n\\tnode ${bundler}$`, 'm'));
+    expect(argsOf(build, 'RUN').at(-1)).toBe(`node ${bundler} "$SERVICE"`);
+    expect(existsSync(join(REPO, bundler))).toBe(true);
+    // Everything the bundle is made of: the workspaces it imports and the service's sources.
+    const sources = copiesOf(build).flatMap((copy) => copy.sources);
+    expect(sources).toEqual(
+      copiesOf(runtime)
+        .filter((copy) => copy.from === undefined)
+        .flatMap((copy) => copy.sources)
+        .filter((source) => source.endsWith('/src')),
+    );
+  });
+
+  it("runtime: production mode, non-root, SIGTERM, the port of its build arg, the build stage's bundle as the command", () => {
     expect(envOf(runtime)).toMatchObject({ NODE_ENV: 'production', GRPC_PORT: '${PORT}', SERVICE: '${SERVICE}' });
     expect(argsOf(runtime, 'USER').at(-1)).toBe('node');
     expect(argsOf(runtime, 'STOPSIGNAL')).toEqual(['SIGTERM']);
     expect(argsOf(runtime, 'EXPOSE')).toEqual(['${PORT}']);
     const cmd = execForm(argsOf(runtime, 'CMD').at(-1) as string);
     expect(cmd.slice(0, 1 + SERVICE_NODE_FLAGS.length)).toEqual(['node', ...SERVICE_NODE_FLAGS]);
+    const bundles = copiesOf(runtime).filter((copy) => copy.from === 'build');
+    expect(bundles).toEqual([
+      { from: 'build', sources: ['/app/services/${SERVICE}/dist'], destination: 'services/${SERVICE}/dist' },
+    ]);
     for (const name of SERVICE_NAMES) {
       const workdir = substitute(argsOf(runtime, 'WORKDIR').at(-1) as string, { SERVICE: name });
-      const main = repoPathOf(cmd.at(-1) as string, workdir);
-      expect(main).toBe(join(REPO, 'services', name, 'src/main.ts'));
-      expect(existsSync(main)).toBe(true);
+      // Where ticket-bundle writes the service's bundle (services/<name>/dist/main.js), from its src/main.ts.
+      expect(repoPathOf(cmd.at(-1) as string, workdir)).toBe(join(REPO, 'services', name, 'dist/main.js'));
+      expect(existsSync(join(REPO, 'services', name, 'src/main.ts'))).toBe(true);
     }
   });
 

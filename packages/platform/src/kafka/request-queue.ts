@@ -1,12 +1,12 @@
-import { createRequire } from 'node:module';
+// An import rather than createRequire: a bundle (ticket-bundle) then patches the kafkajs it bundles, not a second copy
+// that require() would load from node_modules beside it.
+import RequestQueueClass from 'kafkajs/src/network/requestQueue/index.js';
 
 interface RequestQueue {
   pending: unknown[];
   throttledUntil: number;
   scheduleCheckPendingRequests(): void;
 }
-
-const require = createRequire(import.meta.url);
 
 /**
  * kafkajs 2.2.4 keeps each broker connection's request queue checking itself on a 1 ms timer while nothing is
@@ -17,7 +17,7 @@ const require = createRequire(import.meta.url);
  * themselves. Kept to those two cases, the rest of kafkajs's scheduling is untouched.
  */
 export function stopIdleRequestQueuePolling(): void {
-  const { prototype } = require('kafkajs/src/network/requestQueue/index.js') as { prototype: RequestQueue };
+  const prototype = RequestQueueClass.prototype as RequestQueue;
   const schedule = prototype.scheduleCheckPendingRequests;
   if ((schedule as { idleFixed?: true }).idleFixed) return;
   const scheduleWhenNeeded = function (this: RequestQueue) {
