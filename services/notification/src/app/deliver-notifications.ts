@@ -158,7 +158,6 @@ export function createDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
     }
   }
 
-
   return {
     start() {
       if (running) return;
