@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { measurePerRequestBaseline } from '@ticket/booking/bench/baseline';
 import { BookingServiceDefinition } from '@ticket/contracts/v1/booking/booking_service';
 import { createServiceClient, createServiceTokenSource } from '@ticket/platform';
 import { defaultStateDir, devSecretFile, mailDir, readMailbox, type ServiceStatus } from '@ticket/stack';
@@ -56,7 +57,7 @@ function loadConfig(source: Record<string, string | undefined> = process.env): F
     buyers: read('BENCH_BUYERS', 1_000),
     seats: read('BENCH_SEATS', 100),
     rate: read('BENCH_RATE', 50),
-    search: read('BENCH_SEARCH', 1) === 1,
+    search: source.BENCH_SEARCH?.trim() !== '0',
   };
   if (problems.length === 0 && config.seats >= config.buyers) {
     problems.push(
@@ -102,6 +103,7 @@ async function main(): Promise<number> {
       }
       console.log(formatSearch(sales));
     }
+    console.log(formatBaseline(sales, await measureBaseline()));
     return sales.some((sale) => problemsOf(sale).length > 0) ? 1 : 0;
   } finally {
     target.close();
@@ -138,6 +140,28 @@ async function runSale(
     stock: await readStock(stateDir, statuses, eventId, ticketTypeId),
     mail: await awaitEmails(stateDir, outcomes),
   };
+}
+
+/** pgbench clients of the baseline: fewer than bench-booking's 64, as the running stack holds connections too. */
+const BASELINE_CLIENTS = 32;
+const BASELINE_SECONDS = 10;
+
+/** The per-request baseline (one hot-row transaction per buyer, pgbench), measured now on the same machine. */
+async function measureBaseline() {
+  console.log(`baseline: pgbench, one transaction per hold, ${BASELINE_CLIENTS} clients, ${BASELINE_SECONDS} s`);
+  return measurePerRequestBaseline({ clients: BASELINE_CLIENTS, seconds: BASELINE_SECONDS });
+}
+
+function formatBaseline(sales: readonly Report[], baseline: { tps: number }): string {
+  const first = sales[0] as Report;
+  const highest = sales.filter(holds).at(-1);
+  return [
+    `  per-request baseline        ${baseline.tps.toFixed(0)} tps (pgbench, one transaction per hold, ${BASELINE_CLIENTS} clients, fresh database)`,
+    `  ratio                       ${(answeredPerSecond(first) / baseline.tps).toFixed(2)}x: PlaceOrder answers/s at ${first.config.rate} buyers/s over the baseline`,
+    highest
+      ? `                              ${(highest.config.rate / baseline.tps).toFixed(2)}x: the highest rate held over the baseline`
+      : '                              no rate held',
+  ].join('\n');
 }
 
 /** Whether a sale held its rate: PlaceOrder's p99 in bounds, nobody failed, nothing oversold, every email sent. */

@@ -1,6 +1,6 @@
 import { rememberAcceptedTokens } from './accepted-tokens.ts';
 import { serviceCaller } from './caller.ts';
-import { HS256, secretKey, signHs256Token, type TokenVerifier, verifyJwt } from './tokens.ts';
+import { HS256, hmacVerifyKey, secretKey, signHs256Token, type TokenVerifier, verifyJwt } from './tokens.ts';
 
 /**
  * How the services prove who they are to each other (booking accepts nobody else): short-lived HS256 tokens
@@ -55,9 +55,9 @@ export function createServiceTokenSource({
  * service, and each caller sends the same token for half a minute.
  */
 export function createServiceTokenVerifier({ secret, audience }: { secret: string; audience: string }): TokenVerifier {
-  const key = secretKey(secret);
+  const key = hmacVerifyKey(secret);
   return rememberAcceptedTokens(async (token) => {
-    const payload = await verifyJwt(token, key, {
+    const payload = await verifyJwt(token, await key, {
       algorithms: [HS256],
       issuer: SERVICE_ISSUER,
       audience,

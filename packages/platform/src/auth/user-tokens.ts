@@ -3,7 +3,7 @@ import { ConfigError, type UserAuthConfig, userAuthProblems } from '../config.ts
 import { rememberAcceptedTokens } from './accepted-tokens.ts';
 import { unauthenticated, userCaller } from './caller.ts';
 import { SERVICE_ISSUER } from './service-tokens.ts';
-import { HS256, secretKey, signHs256Token, type TokenVerifier, verifyJwt } from './tokens.ts';
+import { HS256, hmacVerifyKey, signHs256Token, type TokenVerifier, verifyJwt } from './tokens.ts';
 
 /** The asymmetric algorithms accepted from an identity provider's key set. */
 const IDP_ALGORITHMS = ['RS256', 'ES256'];
@@ -50,7 +50,7 @@ export function createUserTokenVerifier(options: UserTokenOptions): TokenVerifie
   const { secret, jwksUrl, issuer, audience, rolesClaim = DEFAULT_ROLES_CLAIM } = options;
   const problems = userAuthProblems({ AUTH_JWT_SECRET: secret, AUTH_JWKS_URL: jwksUrl });
   if (problems.length > 0) throw new ConfigError(problems);
-  const hmacKey = secret === undefined ? undefined : secretKey(secret);
+  const hmacKey = secret === undefined ? undefined : hmacVerifyKey(secret);
   const keySet =
     jwksUrl === undefined
       ? undefined
