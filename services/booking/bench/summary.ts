@@ -12,6 +12,8 @@ export interface BenchFigures {
   postgres: string;
   kafka: string;
   grpc: LoadResult;
+  /** Open loop right after, at 80% of the closed loop's holds/s, latency from each hold's due time. */
+  grpcOpen: LoadResult;
   /** The same load against the no-op BookingService: the transport (and generator) limit. */
   noop: LoadResult;
   grpcLedger: StockLedger;
@@ -51,10 +53,9 @@ export function judge(figures: BenchFigures): Verdict {
       problems.push(`${name} stock: seats_booked differs from its held/sold bookings by ${ledger.drift}`);
   }
   // An acknowledged hold must be stored; more stored than acknowledged is only possible for calls that failed late.
-  if (figures.grpc.acknowledged > figures.grpcLedger.liveBookings) {
-    problems.push(
-      `${figures.grpc.acknowledged - figures.grpcLedger.liveBookings} acknowledged holds are not in the database`,
-    );
+  const acknowledged = acknowledgedHolds(figures);
+  if (acknowledged > figures.grpcLedger.liveBookings) {
+    problems.push(`${acknowledged - figures.grpcLedger.liveBookings} acknowledged holds are not in the database`);
   }
   if (figures.grpc.ok === 0) problems.push('no CreateBooking call succeeded in the measured window');
   if (figures.noop.ok === 0) problems.push('no call to the no-op BookingService succeeded in the measured window');
@@ -62,6 +63,12 @@ export function judge(figures: BenchFigures): Verdict {
 }
 
 export const holdsPerSecond = (result: LoadResult): number => result.throughput;
+
+/** Holds booking answered OK in the closed and the open loop, both on the gRPC stock. */
+const acknowledgedHolds = (figures: BenchFigures): number => figures.grpc.acknowledged + figures.grpcOpen.acknowledged;
+
+/** The issue's target for the open loop at 80% of the closed loop's rate. */
+const OPEN_LOOP_P99_TARGET_MS = 50;
 
 /** Server CPU per answered call (warm-up and drain included), in µs. */
 const microsPerCall = (result: LoadResult, server: string): number =>
@@ -99,6 +106,21 @@ export function formatSummary(figures: BenchFigures, verdict: Verdict): string {
     ['  machine busy', `${percent(figures.machineBusyShare)} of all cores (booking, load, Postgres and anyone else)`],
     ['  load generator', generatorVerdict(grpc)],
     ['', ''],
+    [
+      'gRPC open loop',
+      `${figures.grpcOpen.rate} holds/s arriving (80% of the closed loop's), ${figures.grpcOpen.seconds} s`,
+    ],
+    ['  holds/s', rate(holdsPerSecond(figures.grpcOpen))],
+    ['  latency from due p50', ms(figures.grpcOpen.latencyMs.p50)],
+    [
+      '  latency from due p99',
+      `${ms(figures.grpcOpen.latencyMs.p99)} (target <= ${OPEN_LOOP_P99_TARGET_MS} ms: ${figures.grpcOpen.latencyMs.p99 <= OPEN_LOOP_P99_TARGET_MS ? 'met' : 'not met'})`,
+    ],
+    ['  start lag p99', ms(figures.grpcOpen.open?.startLagMs.p99 ?? Number.NaN)],
+    ['  failed / dropped', `${formatFailures(figures.grpcOpen.failed)} / ${figures.grpcOpen.open?.dropped ?? 0}`],
+    ['  booking CPU per hold', micros(microsPerCall(figures.grpcOpen, 'booking'))],
+    ['  load generator', generatorVerdict(figures.grpcOpen)],
+    ['', ''],
     ['no-op BookingService', `the same load, generator and call, answered at once with an empty response`],
     ['  calls/s', `${rate(holdsPerSecond(noop))} (per second: ${noop.perSecond.map(rate).join(' ')})`],
     ['  latency p50', ms(noop.latencyMs.p50)],
@@ -120,7 +142,10 @@ export function formatSummary(figures: BenchFigures, verdict: Verdict): string {
     ['seats oversold', `${figures.grpcLedger.oversold + figures.pgbenchLedger.oversold} (must be 0)`],
     ['ledger drift', `${figures.grpcLedger.drift} gRPC, ${figures.pgbenchLedger.drift} pgbench (must be 0)`],
     ['gRPC stock', ledger(figures.grpcLedger)],
-    ['  acknowledged holds', `${grpc.acknowledged} (warm-up and drain included; all must be stored)`],
+    [
+      '  acknowledged holds',
+      `${acknowledgedHolds(figures)} (both loops, warm-up and drain included; all must be stored)`,
+    ],
     ['pgbench stock', ledger(figures.pgbenchLedger)],
     ['', ''],
     ['ratio', `${verdict.ratio.toFixed(2)}x gRPC holds/s over pgbench tps`],
