@@ -22,6 +22,14 @@ export const DefaultHttpPort = {
   paymentSandbox: 50640,
 } as const;
 
+/** Each service's Prometheus endpoint (METRICS_PORT, `GET /metrics`), as `make up` and the compose files set it. */
+export const DefaultMetricsPort: Record<ServiceName, number> = {
+  event: 50609,
+  booking: 50619,
+  checkout: 50629,
+  notification: 50639,
+};
+
 /** The address a service is reached at on this host by default, e.g. `127.0.0.1:50610`. */
 export const localAddress = (service: ServiceName): string => `127.0.0.1:${DefaultPort[service]}`;
 

@@ -94,6 +94,10 @@ export const commonConfig = {
   LOG_PRETTY: env.boolean(false),
   /** Apply this service's migrations before serving (off in production, where a migration job runs first). */
   MIGRATE_ON_START: env.boolean(false),
+  /** The port of the Prometheus endpoint (`GET /metrics`); unset, the service serves none. `make up` sets it. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  /** The interface the metrics endpoint binds. */
+  METRICS_HOST: z.string().min(1).default('0.0.0.0'),
   /** How often readiness (grpc.health.v1) checks the dependencies the service cannot serve without. */
   HEALTH_CHECK_INTERVAL_MS: env.positiveInt(2_000),
   /** Longest wait for one dependency's answer in a check; no answer by then reads as unreachable. */

@@ -7,5 +7,6 @@ export * from './grpc/index.ts';
 export * from './jobs.ts';
 export * from './kafka/index.ts';
 export * from './logger.ts';
+export * from './metrics.ts';
 export * from './service.ts';
 export * from './transient.ts';

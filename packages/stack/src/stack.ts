@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { DefaultHttpPort, DefaultPort } from '@ticket/contracts/topology';
+import { DefaultHttpPort, DefaultMetricsPort, DefaultPort } from '@ticket/contracts/topology';
 import { SERVICE_NODE_FLAGS } from '@ticket/platform/node-flags';
 import { roleDatabaseUrl, rolePasswordVariable } from './database-roles.ts';
 import { awaitServing, checkHealth, type Health } from './health.ts';
@@ -38,6 +38,8 @@ export interface StackOptions {
   env: NodeJS.ProcessEnv;
   /** Ports other than the standard ones, e.g. for a test running beside a dev stack. */
   ports?: Partial<Record<ServiceName, number>>;
+  /** The same for each service's Prometheus endpoint (METRICS_PORT). */
+  metricsPorts?: Partial<Record<ServiceName, number>>;
   say?: (line: string) => void;
 }
 
@@ -81,7 +83,12 @@ export async function stackUp(options: StackOptions): Promise<ServiceStatus[]> {
       managed,
       process.execPath,
       [...SERVICE_NODE_FLAGS, bundleOf(name)],
-      { ...env, DATABASE_URL: databaseUrls.get(name), GRPC_PORT: port },
+      {
+        ...env,
+        DATABASE_URL: databaseUrls.get(name),
+        GRPC_PORT: port,
+        METRICS_PORT: String(metricsPortOf(options, name)),
+      },
       REPO_ROOT,
     );
     try {
@@ -89,7 +96,7 @@ export async function stackUp(options: StackOptions): Promise<ServiceStatus[]> {
     } catch (error) {
       throw new Error(`${name} did not start: ${(error as Error).message}\n${await logTail(managed)}`);
     }
-    say(`${name}: serving on ${address} (pid ${pid})`);
+    say(`${name}: serving on ${address} (pid ${pid}), metrics at ${metricsUrlOf(options, name)}`);
   }
   return stackStatus(options);
 }
@@ -149,6 +156,13 @@ function managedProcess(options: StackOptions, name: ServiceName): ManagedProces
 }
 
 const portOf = (options: StackOptions, name: ServiceName): number => options.ports?.[name] ?? DefaultPort[name];
+
+const metricsPortOf = (options: StackOptions, name: ServiceName): number =>
+  options.metricsPorts?.[name] ?? DefaultMetricsPort[name];
+
+/** Where Prometheus scrapes a service of the stack. */
+export const metricsUrlOf = (options: StackOptions, name: ServiceName): string =>
+  `http://127.0.0.1:${metricsPortOf(options, name)}/metrics`;
 
 const kafkaMarker = (options: StackOptions): string => join(options.stateDir, 'kafka-started-by-stack');
 

@@ -10,6 +10,7 @@ import {
   callStatus,
   createTestDatabase,
   freePort,
+  metricSample,
   type TestDatabase,
   testCallers,
   testKafkaBrokers,
@@ -18,8 +19,18 @@ import {
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type CaughtMail, readMailbox } from '../src/mailbox.ts';
-import { SERVICE_NAMES } from '../src/services.ts';
-import { devSecret, mailDir, REPO_ROOT, type StackOptions, stackDown, stackStatus, stackUp } from '../src/stack.ts';
+import { SERVICE_NAMES, type ServiceName } from '../src/services.ts';
+import {
+  devSecret,
+  mailDir,
+  metricsUrlOf,
+  REPO_ROOT,
+  type StackOptions,
+  stackDown,
+  stackStatus,
+  stackUp,
+} from '../src/stack.ts';
+import { freeServicePorts } from './service-ports.ts';
 
 const run = promisify(execFile);
 // Holds must outlive the ticketctl processes between placing and paying: each takes ~1 s on a quiet 2-core machine,
@@ -37,15 +48,11 @@ let startupSeconds: number;
 beforeAll(async () => {
   database = await createTestDatabase('e2e');
   const stateDir = await mkdtemp(join(tmpdir(), 'ticket-e2e-'));
-  ports = {
-    event: await freePort(),
-    booking: await freePort(),
-    checkout: await freePort(),
-    notification: await freePort(),
-  };
+  ports = await freeServicePorts();
   options = {
     stateDir,
     ports,
+    metricsPorts: await freeServicePorts(),
     env: {
       DATABASE_URL: database.url,
       KAFKA_BROKERS: testKafkaBrokers().join(','),
@@ -205,6 +212,34 @@ describe('the whole system', () => {
       { timeout: 15_000, interval: 250 },
     );
     expect(await seatsBooked(eventId, ticketTypeId)).toBe(2);
+  });
+
+  // After a sale: its calls are in the counters.
+  it('serves Prometheus metrics per service: gRPC calls by method and status, and Node runtime metrics', async () => {
+    const scrape = async (name: ServiceName) => {
+      const response = await fetch(metricsUrlOf(options, name));
+      expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      return response.text();
+    };
+    const ok = (grpcService: string, grpcMethod: string) => ({
+      grpc_service: grpcService,
+      grpc_method: grpcMethod,
+      grpc_code: 'OK',
+    });
+    const checkout = await scrape('checkout');
+    expect(
+      metricSample(checkout, 'grpc_server_handled_total', ok('ticket.checkout.v1.CheckoutService', 'PlaceOrder')),
+    ).toBeGreaterThanOrEqual(1);
+    expect(metricSample(checkout, 'grpc_server_handling_seconds_count', { grpc_method: 'PlaceOrder' })).toBeGreaterThan(
+      0,
+    );
+    const booking = await scrape('booking');
+    expect(
+      metricSample(booking, 'grpc_server_handled_total', ok('ticket.booking.v1.BookingService', 'CreateBooking')),
+    ).toBeGreaterThanOrEqual(1);
+    for (const name of SERVICE_NAMES) {
+      expect(metricSample(await scrape(name), 'nodejs_heap_size_used_bytes', { service: name })).toBeGreaterThan(0);
+    }
   });
 
   // After a sale, so that every service has opened its pool (postgres.js connects on the first query).

@@ -22,6 +22,7 @@ import {
 import { ClientError, Status } from 'nice-grpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devSecret, type StackOptions, stackDown, stackUp } from '../src/stack.ts';
+import { freeServicePorts } from './service-ports.ts';
 
 // Who may call what, walked against the four services as `make up` runs them, with users' tokens from an identity
 // provider (a real JWKS over HTTP, Keycloak's nested roles claim, issuer and audience checked) and the services'
@@ -102,15 +103,11 @@ let ports: Record<'event' | 'booking' | 'checkout' | 'notification', number>;
 beforeAll(async () => {
   database = await createTestDatabase('roles');
   idp = await startTestIdentityProvider();
-  ports = {
-    event: await freePort(),
-    booking: await freePort(),
-    checkout: await freePort(),
-    notification: await freePort(),
-  };
+  ports = await freeServicePorts();
   options = {
     stateDir: await mkdtemp(join(tmpdir(), 'ticket-roles-')),
     ports,
+    metricsPorts: await freeServicePorts(),
     env: {
       DATABASE_URL: database.url,
       KAFKA_BROKERS: testKafkaBrokers().join(','),

@@ -10,6 +10,7 @@ import {
   createHealthMonitor,
   createKafka,
   createOutboxPublisher,
+  createServiceMetrics,
   createServiceTokenVerifier,
   databaseCheck,
   type Logger,
@@ -17,6 +18,7 @@ import {
   type RunningService,
   runningService,
   scheduleJob,
+  startMetricsEndpoint,
 } from '@ticket/platform';
 import type { BookingContext } from './app/context.ts';
 import { createHoldBatcher } from './app/create-booking.ts';
@@ -53,8 +55,10 @@ export async function startBookingService(config: BookingConfig, logger: Logger)
   });
   const context: BookingContext = { db, config, logger, eventsCommitted: () => relay.wake() };
 
+  const metrics = createServiceMetrics('booking');
   const server = createGrpcServer<AuthContext>({
     logger,
+    metrics,
     descriptorSet: readDescriptorSet(),
     middleware: createAuthMiddleware(
       createServiceTokenVerifier({ secret: config.SERVICE_AUTH_SECRET, audience: 'booking' }),
@@ -71,6 +75,7 @@ export async function startBookingService(config: BookingConfig, logger: Logger)
     logger,
   });
   const port = await server.listen(config.GRPC_HOST, config.GRPC_PORT);
+  const metricsEndpoint = await startMetricsEndpoint(metrics, config, logger);
   healthMonitor.start();
   const expiry = scheduleJob(
     'expire-holds',
@@ -87,6 +92,7 @@ export async function startBookingService(config: BookingConfig, logger: Logger)
     { name: 'hold expiry job', close: () => expiry.destroy() },
     { name: 'outbox relay', close: () => relay.stop() },
     { name: 'kafka producer', close: () => producer.disconnect() },
+    { name: 'metrics endpoint', close: () => metricsEndpoint.close() },
     { name: 'database', close: () => closeDatabase(db) },
   ];
   return runningService(port, context, closers, logger);

@@ -10,6 +10,7 @@ import {
   createHealthMonitor,
   createKafka,
   createOutboxPublisher,
+  createServiceMetrics,
   createServiceTokenSource,
   createUserTokenVerifier,
   databaseCheck,
@@ -19,6 +20,7 @@ import {
   runningService,
   scheduleJob,
   startConsumerInBackground,
+  startMetricsEndpoint,
   userTokenOptions,
 } from '@ticket/platform';
 import type { Catalog, CheckoutContext, SeatLedger } from './app/context.ts';
@@ -103,8 +105,10 @@ export async function startCheckoutService(
     eventsCommitted: () => relay.wake(),
   };
 
+  const metrics = createServiceMetrics('checkout');
   const server = createGrpcServer<AuthContext>({
     logger,
+    metrics,
     descriptorSet: readDescriptorSet(),
     middleware: createAuthMiddleware(verifyUser, checkoutAccess),
   });
@@ -119,6 +123,7 @@ export async function startCheckoutService(
     logger,
   });
   const port = await server.listen(config.GRPC_HOST, config.GRPC_PORT);
+  const metricsEndpoint = await startMetricsEndpoint(metrics, config, logger);
   healthMonitor.start();
   const webhooks = await startWebhookServer(context, config.PAYMENT_WEBHOOK_HOST, config.PAYMENT_WEBHOOK_PORT, logger);
   relay.start();
@@ -163,6 +168,7 @@ export async function startCheckoutService(
         for (const client of ownClients) client.close();
       },
     },
+    { name: 'metrics endpoint', close: () => metricsEndpoint.close() },
     { name: 'database', close: () => closeDatabase(db) },
   ];
   return { ...runningService(port, context, closers, logger), webhookPort: webhooks.port };

@@ -10,6 +10,7 @@ import {
   createGrpcServer,
   createHealthMonitor,
   createServiceClient,
+  createServiceMetrics,
   createServiceTokenSource,
   createUserTokenVerifier,
   databaseCheck,
@@ -18,6 +19,7 @@ import {
   type RunningService,
   runningService,
   scheduleJob,
+  startMetricsEndpoint,
   userTokenOptions,
 } from '@ticket/platform';
 import { cleanUpPendingEvents } from './app/clean-up-pending-events.ts';
@@ -56,8 +58,10 @@ export async function startEventService(config: EventConfig, logger: Logger): Pr
   });
   const context: EventContext = { db, config, logger, stocks: bookingStockGateway(booking, logger) };
 
+  const metrics = createServiceMetrics('event');
   const server = createGrpcServer<AuthContext>({
     logger,
+    metrics,
     descriptorSet: readDescriptorSet(),
     middleware: createAuthMiddleware(verifyUserToken, eventAccessPolicy),
   });
@@ -71,6 +75,7 @@ export async function startEventService(config: EventConfig, logger: Logger): Pr
     logger,
   });
   const port = await server.listen(config.GRPC_HOST, config.GRPC_PORT);
+  const metricsEndpoint = await startMetricsEndpoint(metrics, config, logger);
   healthMonitor.start();
   const cleanup = scheduleJob(
     'clean-up-pending-events',
@@ -85,6 +90,7 @@ export async function startEventService(config: EventConfig, logger: Logger): Pr
     { name: 'grpc server', close: () => server.shutdown() },
     { name: 'pending event cleanup job', close: () => cleanup.destroy() },
     { name: 'booking client', close: () => booking.close() },
+    { name: 'metrics endpoint', close: () => metricsEndpoint.close() },
     { name: 'database', close: () => closeDatabase(db) },
   ];
   return runningService(port, context, closers, logger);

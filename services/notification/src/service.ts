@@ -11,6 +11,7 @@ import {
   createHealthMonitor,
   createIdempotentConsumer,
   createKafka,
+  createServiceMetrics,
   createUserTokenVerifier,
   databaseCheck,
   type Logger,
@@ -18,6 +19,7 @@ import {
   type RunningService,
   runningService,
   startConsumerInBackground,
+  startMetricsEndpoint,
   userTokenOptions,
 } from '@ticket/platform';
 import type { NotificationContext } from './app/context.ts';
@@ -100,8 +102,10 @@ export async function startNotificationService(
     name: 'order events consumer',
   });
 
+  const metrics = createServiceMetrics('notification');
   const server = createGrpcServer<AuthContext>({
     logger,
+    metrics,
     descriptorSet: readDescriptorSet(),
     middleware: createAuthMiddleware(verifyUser, notificationAccess),
   });
@@ -119,6 +123,7 @@ export async function startNotificationService(
     logger,
   });
   const port = await server.listen(config.GRPC_HOST, config.GRPC_PORT);
+  const metricsEndpoint = await startMetricsEndpoint(metrics, config, logger);
   delivery.start();
   healthMonitor.start();
   logger.info(
@@ -132,6 +137,7 @@ export async function startNotificationService(
     { name: 'order events consumer', close: () => background.stop() },
     { name: 'delivery loop', close: () => delivery.stop() },
     { name: 'senders', close: async () => void (await Promise.all(Object.values(senders).map((s) => s.close()))) },
+    { name: 'metrics endpoint', close: () => metricsEndpoint.close() },
     { name: 'database', close: () => closeDatabase(db) },
   ];
   return runningService(port, context, closers, logger);

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { ServerError, type ServerMiddleware, Status } from 'nice-grpc-common';
+import type { ServerMiddleware } from 'nice-grpc-common';
 import type { Logger } from '../logger.ts';
-import { isAbortError } from './error-middleware.ts';
+import { statusName } from './error-middleware.ts';
 
 /**
  * One debug line per call: method, final status and duration. Attach it outside the error middleware so it logs
@@ -22,10 +22,4 @@ export function createCallLoggingMiddleware(logger: Logger): ServerMiddleware {
       logger.debug({ method: call.method.path, status, durationMs, peer: context.peer }, 'gRPC call');
     }
   };
-}
-
-function statusName(error: unknown): string {
-  if (error instanceof ServerError) return Status[error.code] ?? String(error.code);
-  if (isAbortError(error)) return 'CANCELLED';
-  return 'UNKNOWN';
 }

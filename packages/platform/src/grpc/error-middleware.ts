@@ -88,3 +88,10 @@ export function isDependencyUnavailable(error: unknown): boolean {
   }
   return isTransientError(error);
 }
+
+/** The status code's name as the client receives it (`NOT_FOUND`), for logs and metrics; an abort is CANCELLED. */
+export function statusName(error: unknown): string {
+  if (error instanceof ServerError) return Status[error.code] ?? String(error.code);
+  if (isAbortError(error)) return 'CANCELLED';
+  return 'UNKNOWN';
+}

@@ -9,6 +9,7 @@ import {
 import { errorDetailsServerMiddleware } from 'nice-grpc-error-details';
 import { HealthDefinition, HealthServiceImpl } from 'nice-grpc-server-health';
 import type { Logger } from '../logger.ts';
+import type { ServiceMetrics } from '../metrics.ts';
 import { createCallLoggingMiddleware } from './call-logging-middleware.ts';
 import { createErrorMiddleware } from './error-middleware.ts';
 import { createHealthRegistry, createStreamTerminator, type GrpcHealth, LIVENESS_SERVICE } from './health.ts';
@@ -33,6 +34,8 @@ export interface GrpcServerOptions<CallContextExt = object> {
    * authentication. A `DomainError` it throws is mapped like one from a handler.
    */
   middleware?: ServerMiddleware<CallContextExt>;
+  /** Counts and times every call to the added services (createServiceMetrics), outermost: it sees final statuses. */
+  metrics?: Pick<ServiceMetrics, 'grpcServerMiddleware'>;
   /** Largest message received or sent, in bytes. Default 4 MiB. */
   maxMessageBytes?: number;
   /** After this, `shutdown()` cancels the calls still running (handlers see `context.signal` abort). Default 10 s. */
@@ -61,6 +64,10 @@ export interface GrpcServer<CallContextExt = object> {
 }
 
 const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+const passThrough: ServerMiddleware = async function* passThrough(call, context) {
+  return yield* call.next(call.request, context);
+};
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
 export function createGrpcServer<CallContextExt = object>(
@@ -75,9 +82,11 @@ export function createGrpcServer<CallContextExt = object>(
     'grpc.max_receive_message_length': maxMessageBytes,
     'grpc.max_send_message_length': maxMessageBytes,
   };
-  // Outermost first: logging sees the final status; error details must wrap the mapping that throws RichServerError;
-  // a request that could not be decoded is refused inside the mapping, before authentication and handlers.
+  // Outermost first: metrics and logging see the final status; error details must wrap the mapping that throws
+  // RichServerError; a request that could not be decoded is refused inside the mapping, before authentication and
+  // handlers.
   const server = createServer(grpcOptions)
+    .use(options.metrics?.grpcServerMiddleware ?? passThrough)
     .use(createCallLoggingMiddleware(logger))
     .use(errorDetailsServerMiddleware)
     .use(createErrorMiddleware(logger))
