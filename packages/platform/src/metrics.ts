@@ -19,6 +19,11 @@ export interface ServiceMetrics {
   grpcServerMiddleware: ServerMiddleware;
 }
 
+interface MethodSeries {
+  handling: { observe(seconds: number): void };
+  handled(code: string): { inc(): void };
+}
+
 /** Seconds; from a cached read (~1 ms) to a call that waited for a deadline (10 s). */
 const HANDLING_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -40,10 +45,33 @@ export function createServiceMetrics(service: string): ServiceMetrics {
     registers: [registry],
   });
 
+  // Per method, the label sets resolved once: prom-client hashes the labels on every call otherwise.
+  const byMethod = new Map<string, MethodSeries>();
+  const seriesOf = (path: string): MethodSeries => {
+    let series = byMethod.get(path);
+    if (series === undefined) {
+      const [grpcService = '', grpcMethod = ''] = path.slice(1).split('/');
+      const labels = { grpc_service: grpcService, grpc_method: grpcMethod };
+      const handledByCode = new Map<string, { inc(): void }>();
+      series = {
+        handling: handling.labels(labels),
+        handled: (code) => {
+          let child = handledByCode.get(code);
+          if (child === undefined) {
+            child = handled.labels({ ...labels, grpc_code: code });
+            handledByCode.set(code, child);
+          }
+          return child;
+        },
+      };
+      byMethod.set(path, series);
+    }
+    return series;
+  };
+
   const grpcServerMiddleware: ServerMiddleware = async function* grpcMetricsMiddleware(call, context) {
-    const [grpcService = '', grpcMethod = ''] = call.method.path.slice(1).split('/');
-    const labels = { grpc_service: grpcService, grpc_method: grpcMethod };
-    const stopTimer = handling.startTimer(labels);
+    const series = seriesOf(call.method.path);
+    const started = performance.now();
     let code = 'OK';
     try {
       return yield* call.next(call.request, context);
@@ -51,8 +79,8 @@ export function createServiceMetrics(service: string): ServiceMetrics {
       code = statusName(error);
       throw error;
     } finally {
-      stopTimer();
-      handled.inc({ ...labels, grpc_code: code });
+      series.handling.observe((performance.now() - started) / 1_000);
+      series.handled(code).inc();
     }
   };
   return { registry, grpcServerMiddleware };
