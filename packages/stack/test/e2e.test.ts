@@ -215,7 +215,7 @@ describe('the whole system', () => {
   });
 
   // After a sale: its calls are in the counters.
-  it('serves Prometheus metrics per service: gRPC calls by method and status, and Node runtime metrics', async () => {
+  it('serves Prometheus metrics per service: gRPC calls, holds, the outbox, deliveries, Node runtime', async () => {
     const scrape = async (name: ServiceName) => {
       const response = await fetch(metricsUrlOf(options, name));
       expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -237,6 +237,13 @@ describe('the whole system', () => {
     expect(
       metricSample(booking, 'grpc_server_handled_total', ok('ticket.booking.v1.BookingService', 'CreateBooking')),
     ).toBeGreaterThanOrEqual(1);
+    expect(metricSample(booking, 'booking_holds_total', { outcome: 'granted' })).toBeGreaterThanOrEqual(1);
+    expect(metricSample(booking, 'booking_hold_batch_requests_count')).toBeGreaterThanOrEqual(1);
+    // The sale's events went out (its email arrived), so the outbox has published them and waits for nothing older.
+    expect(metricSample(checkout, 'outbox_published_events_total')).toBeGreaterThanOrEqual(1);
+    expect(metricSample(checkout, 'outbox_unpublished_events')).toBeGreaterThanOrEqual(0);
+    const notification = await scrape('notification');
+    expect(metricSample(notification, 'notification_deliveries_total', { outcome: 'sent' })).toBeGreaterThanOrEqual(1);
     for (const name of SERVICE_NAMES) {
       expect(metricSample(await scrape(name), 'nodejs_heap_size_used_bytes', { service: name })).toBeGreaterThan(0);
     }

@@ -22,6 +22,7 @@ import {
 } from '@ticket/platform';
 import type { BookingContext } from './app/context.ts';
 import { createHoldBatcher } from './app/create-booking.ts';
+import { createHoldMetrics } from './app/hold-metrics.ts';
 import { releaseLapsedHolds } from './app/release-lapsed-holds.ts';
 import type { BookingConfig } from './config.ts';
 import { outbox } from './db/schema.ts';
@@ -46,16 +47,17 @@ export async function startBookingService(config: BookingConfig, logger: Logger)
     logger,
   );
   const kafka = createKafka({ clientId: 'booking', brokers: config.KAFKA_BROKERS, logger });
+  const metrics = createServiceMetrics('booking');
   const { producer, relay } = createOutboxPublisher({
     kafka,
     db,
     table: outbox,
     topics: [{ topic: config.BOOKING_EVENTS_TOPIC, partitions: config.KAFKA_TOPIC_PARTITIONS }],
     logger,
+    registry: metrics.registry,
   });
   const context: BookingContext = { db, config, logger, eventsCommitted: () => relay.wake() };
 
-  const metrics = createServiceMetrics('booking');
   const server = createGrpcServer<AuthContext>({
     logger,
     metrics,
@@ -65,7 +67,10 @@ export async function startBookingService(config: BookingConfig, logger: Logger)
       bookingAccessPolicy,
     ),
   });
-  server.add(BookingServiceDefinition, bookingService(context, createHoldBatcher(context)));
+  server.add(
+    BookingServiceDefinition,
+    bookingService(context, createHoldBatcher(context, createHoldMetrics(metrics.registry))),
+  );
   // Readiness is Postgres only: holds and sales are written with their outbox rows, so they go on while Kafka is
   // away (the relay catches up). NOT_SERVING until the first check has reached the database.
   const healthMonitor = createHealthMonitor({

@@ -92,7 +92,15 @@ export async function startCheckoutService(
     { topic: config.BOOKING_EVENTS_TOPIC, partitions: config.KAFKA_TOPIC_PARTITIONS },
     { topic: config.BOOKING_EVENTS_DLQ_TOPIC, partitions: 1 },
   ];
-  const { producer, relay } = createOutboxPublisher({ kafka, db, table: outbox, topics, logger });
+  const metrics = createServiceMetrics('checkout');
+  const { producer, relay } = createOutboxPublisher({
+    kafka,
+    db,
+    table: outbox,
+    topics,
+    logger,
+    registry: metrics.registry,
+  });
   const payments = dependencies.payments ?? createPaymentProvider(config);
   const context: CheckoutContext = {
     db,
@@ -105,7 +113,6 @@ export async function startCheckoutService(
     eventsCommitted: () => relay.wake(),
   };
 
-  const metrics = createServiceMetrics('checkout');
   const server = createGrpcServer<AuthContext>({
     logger,
     metrics,

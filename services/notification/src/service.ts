@@ -24,6 +24,7 @@ import {
 } from '@ticket/platform';
 import type { NotificationContext } from './app/context.ts';
 import { createDeliveryLoop } from './app/deliver-notifications.ts';
+import { createDeliveryMetrics } from './app/delivery-metrics.ts';
 import type { NotificationConfig } from './config.ts';
 import { handleOrderEvent, handleOrderEvents } from './consumers/order-events.ts';
 import { processedEvents } from './db/schema.ts';
@@ -58,6 +59,7 @@ export async function startNotificationService(
 
   const senders: Partial<Record<Channel, Sender>> = { LOG: createLogSender(logger) };
   if (config.SMTP_HOST !== undefined) senders.EMAIL = createSmtpSender(config);
+  const metrics = createServiceMetrics('notification');
   const delivery = createDeliveryLoop({
     db,
     logger,
@@ -70,6 +72,7 @@ export async function startNotificationService(
     concurrency: config.NOTIFY_CONCURRENCY,
     pollIntervalMs: config.NOTIFY_POLL_INTERVAL_MS,
     claimTtlMs: config.NOTIFY_CLAIM_TTL_MS,
+    metrics: createDeliveryMetrics(metrics.registry),
   });
 
   const kafka = createKafka({ clientId: 'notification', brokers: config.KAFKA_BROKERS, logger });
@@ -102,7 +105,6 @@ export async function startNotificationService(
     name: 'order events consumer',
   });
 
-  const metrics = createServiceMetrics('notification');
   const server = createGrpcServer<AuthContext>({
     logger,
     metrics,

@@ -1,8 +1,10 @@
+import type { Registry } from 'prom-client';
 import type { Database } from '../db/client.ts';
 import type { OutboxTable } from '../db/tables.ts';
 import type { Logger } from '../logger.ts';
 import { createProducer, ensureTopics, type Kafka, type Producer, type TopicSpec } from './client.ts';
 import { createOutboxRelay, type OutboxRelay } from './outbox.ts';
+import { createOutboxMetrics } from './outbox-metrics.ts';
 
 export interface OutboxPublisherOptions {
   kafka: Kafka;
@@ -11,6 +13,8 @@ export interface OutboxPublisherOptions {
   /** Created (when missing) before the first publish. */
   topics: readonly TopicSpec[];
   logger: Logger;
+  /** Where the outbox's metrics go (createOutboxMetrics): the service's registry. */
+  registry?: Registry;
 }
 
 /**
@@ -18,7 +22,7 @@ export interface OutboxPublisherOptions {
  * The relay creates the topics and connects when it first can, so the service starts, and commits events, while
  * Kafka is down. Close the relay before the producer.
  */
-export function createOutboxPublisher({ kafka, db, table, topics, logger }: OutboxPublisherOptions): {
+export function createOutboxPublisher({ kafka, db, table, topics, logger, registry }: OutboxPublisherOptions): {
   producer: Producer;
   relay: OutboxRelay;
 } {
@@ -28,6 +32,7 @@ export function createOutboxPublisher({ kafka, db, table, topics, logger }: Outb
     table,
     producer,
     logger,
+    metrics: registry && createOutboxMetrics(registry, db, table),
     prepare: async () => {
       await ensureTopics(kafka, topics);
       await producer.connect();

@@ -8,6 +8,7 @@ import type { Database, Executor } from '../db/client.ts';
 import type { OutboxTable } from '../db/tables.ts';
 import type { Logger } from '../logger.ts';
 import { eventHeaders } from './headers.ts';
+import type { OutboxMetrics } from './outbox-metrics.ts';
 
 export interface OutboxEvent {
   topic: string;
@@ -57,6 +58,8 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** How often to look for rows when nobody called `wake()`: the sweep for rows other replicas or a crash left. */
   pollIntervalMs?: number;
+  /** Told how many events each round published (outbox_published_events_total). */
+  metrics?: Pick<OutboxMetrics, 'published'>;
   /** Published rows are kept this long for inspection, then deleted. */
   retentionMs?: number;
   /**
@@ -154,6 +157,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           prepared = true;
         }
         const published = await publishPending();
+        if (published > 0) options.metrics?.published(published);
         failures = 0;
         if (published === batchSize) continue;
         await purgePublished();

@@ -12,6 +12,7 @@ import {
   stockNotFound,
 } from '../domain/booking.ts';
 import type { BookingContext } from './context.ts';
+import type { HoldMetrics } from './hold-metrics.ts';
 import { releaseLapsedHoldsIn } from './release-lapsed-holds.ts';
 
 type Outcome = { booking: Booking } | { error: DomainError };
@@ -34,7 +35,7 @@ export interface HoldBatcher {
  * buyer, and no row lock is ever held across a network call. Several replicas stay correct: the row
  * lock serialises their batches and the CHECK constraint bounds the count.
  */
-export function createHoldBatcher(context: BookingContext): HoldBatcher {
+export function createHoldBatcher(context: BookingContext, metrics?: HoldMetrics): HoldBatcher {
   const queues = new Map<string, Pending[]>();
 
   async function drain(stockKey: string, queue: Pending[]): Promise<void> {
@@ -47,7 +48,7 @@ export function createHoldBatcher(context: BookingContext): HoldBatcher {
 
   async function runBatch(batch: readonly Pending[]): Promise<void> {
     try {
-      const { outcomes, expiredAny } = await context.db.transaction((tx) =>
+      const { outcomes, expiredAny, granted, refused } = await context.db.transaction((tx) =>
         decideAndHold(
           tx,
           context,
@@ -55,6 +56,7 @@ export function createHoldBatcher(context: BookingContext): HoldBatcher {
         ),
       );
       if (expiredAny) context.eventsCommitted();
+      metrics?.batch({ requests: batch.length, granted, refused });
       batch.forEach((pending, index) => {
         pending.settle(outcomes[index] ?? { failure: new Error('hold batch lost a request') });
       });
@@ -93,11 +95,18 @@ async function decideAndHold(
   tx: Executor,
   context: BookingContext,
   requests: readonly HoldRequest[],
-): Promise<{ outcomes: Outcome[]; expiredAny: boolean }> {
+): Promise<BatchDecision> {
   const [first] = requests;
-  if (!first) return { outcomes: [], expiredAny: false };
+  if (!first) return { outcomes: [], expiredAny: false, granted: 0, refused: 0 };
   const stock = await lockStock(tx, first);
-  if (!stock) return { outcomes: requests.map(() => ({ error: stockNotFound(first) })), expiredAny: false };
+  if (!stock) {
+    return {
+      outcomes: requests.map(() => ({ error: stockNotFound(first) })),
+      expiredAny: false,
+      granted: 0,
+      refused: 0,
+    };
+  }
 
   const answers = new Answers(stock, await findHoldsAnswering(tx, stock.id, requests));
   const fresh = requests.filter((request) => answers.claim(request));
@@ -124,7 +133,21 @@ async function decideAndHold(
     answers.addEarlier(await findHoldsAnswering(tx, stock.id, lost));
   }
   for (const request of refused) answers.refuse(request, notEnoughSeats(request.seats, left));
-  return { outcomes: requests.map((request) => answers.outcomeOf(request)), expiredAny };
+  return {
+    outcomes: requests.map((request) => answers.outcomeOf(request)),
+    expiredAny,
+    granted: inserted.length,
+    refused: refused.length,
+  };
+}
+
+interface BatchDecision {
+  outcomes: Outcome[];
+  /** Lapsed holds were released on the way (their events are in the outbox). */
+  expiredAny: boolean;
+  /** New holds inserted, and requests refused for want of seats. */
+  granted: number;
+  refused: number;
 }
 
 /**

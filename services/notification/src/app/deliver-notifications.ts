@@ -3,6 +3,7 @@ import { createAlarm, type Database, type Logger } from '@ticket/platform';
 import { claimDueNotifications, markAllSent, markFailed, scheduleRetry } from '../db/notification-repository.ts';
 import { describeFailure, type Sender } from '../delivery/sender.ts';
 import { afterFailure, type Channel, type OutgoingMessage, type RetryPolicy } from '../domain/notification.ts';
+import type { DeliveryMetrics } from './delivery-metrics.ts';
 
 export interface DeliveryLoopOptions {
   db: Database<Record<string, unknown>>;
@@ -18,6 +19,8 @@ export interface DeliveryLoopOptions {
   claimTtlMs: number;
   /** How long stop() lets running deliveries finish before it cancels them. */
   stopGraceMs?: number;
+  /** Told the outcome of every attempt (notification_deliveries_total). */
+  metrics?: DeliveryMetrics;
 }
 
 export interface DeliveryLoop {
@@ -98,6 +101,7 @@ export function createDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
         return;
       }
       const next = afterFailure(message.attempts, describeFailure(error), policy);
+      options.metrics?.attempted(next.status === 'FAILED' ? 'failed' : 'retrying', message.channel);
       if (next.status === 'FAILED') {
         logger.error({ ...log, error: next.error }, 'notification failed; giving up');
         await recordOutcome(() => markFailed(db, message.id, next.error), log);
@@ -111,6 +115,7 @@ export function createDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
       return;
     }
     logger.debug(log, 'notification sent');
+    options.metrics?.attempted('sent', message.channel);
     await recordSent(message.id);
   }
 
