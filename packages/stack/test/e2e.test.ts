@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BookingServiceDefinition } from '@ticket/contracts/v1/booking/booking_service';
+import { EventServiceDefinition } from '@ticket/contracts/v1/event/event_service';
 import { createServiceClient, serviceRole } from '@ticket/platform';
 import {
   asService,
@@ -30,6 +31,7 @@ import {
   stackStatus,
   stackUp,
 } from '../src/stack.ts';
+import { startTestPrometheus } from './prometheus.ts';
 import { freeServicePorts } from './service-ports.ts';
 
 const run = promisify(execFile);
@@ -246,6 +248,29 @@ describe('the whole system', () => {
     expect(metricSample(notification, 'notification_deliveries_total', { outcome: 'sent' })).toBeGreaterThanOrEqual(1);
     for (const name of SERVICE_NAMES) {
       expect(metricSample(await scrape(name), 'nodejs_heap_size_used_bytes', { service: name })).toBeGreaterThan(0);
+    }
+  });
+
+  it('is scraped by a real Prometheus, whose queries see the counters move after calls', async () => {
+    const prometheus = await startTestPrometheus(
+      SERVICE_NAMES.map((name) => new URL(metricsUrlOf(options, name)).host),
+    );
+    const events = createServiceClient(EventServiceDefinition, `127.0.0.1:${ports.event}`);
+    try {
+      await vi.waitFor(async () => expect(await prometheus.query('sum(up{job="ticket"})')).toBe(4), {
+        timeout: 30_000,
+        interval: 250,
+      });
+      const listed = 'sum(grpc_server_handled_total{service="event",grpc_method="ListEvents",grpc_code="OK"})';
+      const before = (await prometheus.query(listed)) ?? 0;
+      for (let call = 0; call < 3; call += 1) await events.client.listEvents({ pageSize: 1 });
+      await vi.waitFor(async () => expect(await prometheus.query(listed)).toBeGreaterThanOrEqual(before + 3), {
+        timeout: 30_000,
+        interval: 250,
+      });
+    } finally {
+      events.close();
+      await prometheus.stop();
     }
   });
 
