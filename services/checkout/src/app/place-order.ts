@@ -48,7 +48,12 @@ async function holdOrder(context: CheckoutContext, command: PlaceOrderCommand, s
   if (existing) return answerRepeat(existing, command);
 
   const cart = await listCart(context.db, command.userId);
-  if (cart.length === 0) throw failedPrecondition('the cart is empty');
+  if (cart.length === 0) {
+    // A concurrent call of the same key may have committed the order (emptying the cart) since the look above.
+    const committed = await findOrder(context.db, orderId);
+    if (committed) return answerRepeat(committed, command);
+    throw failedPrecondition('the cart is empty');
+  }
   const knownSoldOut = knownRefusal(context, cart);
   if (knownSoldOut) refuseAsKnown(context, orderId, knownSoldOut, command);
   const items = priceLines(cart, await fetchTicketTypes(context, cart, signal));
