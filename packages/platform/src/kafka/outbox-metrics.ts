@@ -14,6 +14,11 @@ export interface OutboxMetrics {
  * none): a backlog that grows or ages means Kafka or the relay is not keeping up. The query uses the partial index
  * on unpublished rows, so a scrape costs next to nothing while the relay keeps up.
  */
+interface Backlog {
+  count: number;
+  ageSeconds: number;
+}
+
 export function createOutboxMetrics(
   registry: Registry,
   db: Database<Record<string, unknown>>,
@@ -24,7 +29,7 @@ export function createOutboxMetrics(
     help: 'Events the outbox relay published to Kafka',
     registers: [registry],
   });
-  let backlog: Promise<{ count: number; ageSeconds: number }> | undefined;
+  let backlog: Promise<Backlog> | undefined;
   // Both gauges are collected in one scrape: one query serves them.
   const readBacklog = () => {
     backlog ??= db
@@ -42,24 +47,26 @@ export function createOutboxMetrics(
       });
     return backlog;
   };
-  new Gauge({
-    name: 'outbox_unpublished_events',
-    help: 'Events committed to the outbox and not yet published to Kafka',
-    registers: [registry],
-    async collect() {
-      // Postgres away: the gauge keeps its last value rather than failing the whole scrape.
-      const read = await readBacklog().catch(() => undefined);
-      if (read) this.set(read.count);
-    },
-  });
-  new Gauge({
-    name: 'outbox_oldest_unpublished_age_seconds',
-    help: 'Age of the oldest event not yet published to Kafka; 0 when none waits',
-    registers: [registry],
-    async collect() {
-      const read = await readBacklog().catch(() => undefined);
-      if (read) this.set(read.ageSeconds);
-    },
-  });
+  const backlogGauge = (name: string, help: string, valueOf: (backlog: Backlog) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        // Postgres away: the gauge keeps its last value rather than failing the whole scrape.
+        const read = await readBacklog().catch(() => undefined);
+        if (read) this.set(valueOf(read));
+      },
+    });
+  backlogGauge(
+    'outbox_unpublished_events',
+    'Events committed to the outbox and not yet published to Kafka',
+    (read) => read.count,
+  );
+  backlogGauge(
+    'outbox_oldest_unpublished_age_seconds',
+    'Age of the oldest event not yet published to Kafka; 0 when none waits',
+    (read) => read.ageSeconds,
+  );
   return { published: (count) => publishedTotal.inc(count) };
 }
