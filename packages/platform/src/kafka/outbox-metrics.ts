@@ -47,7 +47,7 @@ export function createOutboxMetrics(
       });
     return backlog;
   };
-  const backlogGauge = (name: string, help: string, valueOf: (backlog: Backlog) => number) =>
+  const backlogGauge = (name: string, help: string, pick: (backlog: Backlog) => number) =>
     new Gauge({
       name,
       help,
@@ -55,7 +55,7 @@ export function createOutboxMetrics(
       async collect() {
         // Postgres away: the gauge keeps its last value rather than failing the whole scrape.
         const read = await readBacklog().catch(() => undefined);
-        if (read) this.set(valueOf(read));
+        if (read) this.set(pick(read));
       },
     });
   backlogGauge(
